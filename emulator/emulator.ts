@@ -1,0 +1,240 @@
+/**
+ * A local stand-in for the two upstreams of the service, for `npm run dev` and the test suite:
+ *
+ * - Clerk Backend API: `GET /v1/organizations/{id}` and `PATCH /v1/organizations/{id}/metadata`, with
+ *   stateful metadata, Clerk's merge rules, its 8 KB metadata limit and its secret-key check.
+ * - Close: `GET /api/v1/me/` with HTTP Basic auth, 200 for a known key and 401 otherwise.
+ * - Control endpoints under `/__emulator/` to seed organizations, read state and the call log, and
+ *   queue faults.
+ *
+ * Never part of the deployed Worker.
+ */
+import { Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { type Fault, FaultQueues } from "./faults.ts";
+import { isPlainObject, type Metadata, mergeMetadata } from "./metadata-merge.ts";
+
+/** Clerk refuses metadata larger than this (per metadata object, serialized). */
+export const CLERK_METADATA_LIMIT_BYTES = 8 * 1024;
+
+export interface EmulatorOptions {
+	/** The `CLERK_SECRET_KEY` the emulated Backend API accepts. */
+	secretKey: string;
+	/** Create an organization on first use instead of answering 404 (handy for `npm run dev`). */
+	autoCreateOrganizations?: boolean;
+	/** Close API keys that `/api/v1/me/` accepts. */
+	closeApiKeys?: string[];
+}
+
+export interface Organization {
+	object: "organization";
+	id: string;
+	name: string;
+	slug: string;
+	public_metadata: Metadata;
+	private_metadata: Metadata;
+	created_at: number;
+	updated_at: number;
+}
+
+export interface RecordedCall {
+	service: "clerk" | "close";
+	method: string;
+	path: string;
+	/** The organization (Clerk) or API key id (Close) the call was about. */
+	target: string;
+	body?: unknown;
+}
+
+/** Lets a fault close the connection; given by the server the emulator runs in. */
+export interface ConnectionControl {
+	drop(): void;
+}
+
+export function createEmulator(options: EmulatorOptions) {
+	const organizations = new Map<string, Organization>();
+	const calls: RecordedCall[] = [];
+	const faults = new FaultQueues();
+	const closeApiKeys = new Set(options.closeApiKeys ?? []);
+
+	const createOrganization = (
+		id: string,
+		seed: Partial<Pick<Organization, "public_metadata" | "private_metadata">> = {},
+	) => {
+		const now = Date.now();
+		const organization: Organization = {
+			object: "organization",
+			id,
+			name: id,
+			slug: id.toLowerCase().replaceAll("_", "-"),
+			public_metadata: seed.public_metadata ?? {},
+			private_metadata: seed.private_metadata ?? {},
+			created_at: now,
+			updated_at: now,
+		};
+		organizations.set(id, organization);
+		return organization;
+	};
+
+	const app = new Hono<{ Bindings: { connection?: ConnectionControl } }>();
+
+	// A queued fault for this call's target answers instead of the emulator.
+	const applyFault = async (fault: Fault | undefined, connection: ConnectionControl | undefined) => {
+		if (!fault) return undefined;
+		if ("status" in fault) {
+			return clerkError(fault.status, "emulated_fault", "Emulated upstream failure", fault.retryAfter);
+		}
+		switch (fault.kind) {
+			case "malformed-json":
+				return new Response('{"object": "organization", ', {
+					headers: { "Content-Type": "application/json" },
+				});
+			case "wrong-content-type":
+				return new Response("<html><body>Bad gateway</body></html>", {
+					headers: { "Content-Type": "text/html" },
+				});
+			case "slow":
+				await new Promise((resolve) => setTimeout(resolve, fault.ms));
+				return undefined;
+			case "hang":
+				return new Promise<Response>(() => {});
+			case "drop":
+				connection?.drop();
+				return new Promise<Response>(() => {});
+			case "metadata-limit":
+				return clerkError(
+					422,
+					"form_param_exceeds_allowed_size",
+					"metadata exceeds the maximum allowed size of 8KB",
+				);
+		}
+	};
+
+	// Clerk Backend API
+	app.use("/v1/*", async (c, next) => {
+		if (c.req.header("Authorization") !== `Bearer ${options.secretKey}`) {
+			return clerkError(401, "authentication_invalid", "The provided secret key is invalid");
+		}
+		await next();
+	});
+
+	app.on(["GET", "PATCH"], ["/v1/organizations/:id", "/v1/organizations/:id/metadata"], async (c) => {
+		const id = c.req.param("id");
+		const isMetadataPatch = c.req.method === "PATCH" && c.req.path.endsWith("/metadata");
+		const isRead = c.req.method === "GET" && !c.req.path.endsWith("/metadata");
+		if (!isMetadataPatch && !isRead) return clerkError(405, "method_not_allowed", "Method not allowed");
+
+		const body = isMetadataPatch ? await c.req.json().catch(() => undefined) : undefined;
+		calls.push({
+			service: "clerk",
+			method: c.req.method,
+			path: c.req.path,
+			target: id,
+			...(isMetadataPatch ? { body } : {}),
+		});
+
+		const faulted = await applyFault(faults.take(id), c.env?.connection);
+		if (faulted) return faulted;
+
+		const organization =
+			organizations.get(id) ?? (options.autoCreateOrganizations ? createOrganization(id) : undefined);
+		if (!organization) return clerkError(404, "resource_not_found", "Organization not found");
+		if (isRead) return c.json(organization);
+
+		if (!isPlainObject(body))
+			return clerkError(400, "form_param_format_invalid", "Body must be a JSON object");
+		const updated = { ...organization };
+		for (const field of ["public_metadata", "private_metadata"] as const) {
+			const patch = body[field];
+			if (patch === undefined) continue;
+			if (!isPlainObject(patch))
+				return clerkError(422, "form_param_format_invalid", `${field} must be an object`);
+			updated[field] = mergeMetadata(organization[field], patch);
+			if (new TextEncoder().encode(JSON.stringify(updated[field])).length > CLERK_METADATA_LIMIT_BYTES) {
+				return clerkError(
+					422,
+					"form_param_exceeds_allowed_size",
+					"metadata exceeds the maximum allowed size of 8KB",
+				);
+			}
+		}
+		updated.updated_at = Date.now();
+		organizations.set(id, updated);
+		return c.json(updated);
+	});
+
+	// Close API
+	app.get("/api/v1/me/", async (c) => {
+		const apiKey = basicAuthUser(c.req.header("Authorization"));
+		const target = apiKey?.split(".")[0] ?? "";
+		calls.push({ service: "close", method: "GET", path: c.req.path, target });
+
+		const faulted = await applyFault(faults.take(`close:${apiKey}`), c.env?.connection);
+		if (faulted) return faulted;
+		if (!apiKey || !closeApiKeys.has(apiKey)) return c.json({ error: "Unauthorized" }, 401);
+		return c.json({ id: "user_emulated", email: "dev@example.com", organizations: [] });
+	});
+
+	// Control endpoints
+	app.post("/__emulator/organizations", async (c) => {
+		const seed = await c.req.json<{ id?: string; public_metadata?: Metadata; private_metadata?: Metadata }>();
+		const id = seed.id ?? `org_${crypto.randomUUID().replaceAll("-", "")}`;
+		return c.json(createOrganization(id, seed), 201);
+	});
+	app.get("/__emulator/organizations/:id", (c) => {
+		const organization = organizations.get(c.req.param("id"));
+		return organization ? c.json(organization) : c.json({ error: "no such organization" }, 404);
+	});
+	app.get("/__emulator/calls", (c) => {
+		const target = c.req.query("target");
+		return c.json({ calls: target ? calls.filter((call) => call.target === target) : calls });
+	});
+	app.post("/__emulator/faults", async (c) => {
+		const {
+			organization,
+			closeApiKey,
+			faults: queued,
+		} = await c.req.json<{
+			organization?: string;
+			closeApiKey?: string;
+			faults: Fault[];
+		}>();
+		faults.add(organization ?? `close:${closeApiKey}`, queued);
+		return c.body(null, 204);
+	});
+	app.post("/__emulator/close-keys", async (c) => {
+		const { apiKey } = await c.req.json<{ apiKey: string }>();
+		closeApiKeys.add(apiKey);
+		return c.body(null, 204);
+	});
+	app.post("/__emulator/reset", (c) => {
+		organizations.clear();
+		calls.length = 0;
+		faults.clear();
+		return c.body(null, 204);
+	});
+
+	return { fetch: app.fetch, organizations, calls };
+}
+
+export type Emulator = ReturnType<typeof createEmulator>;
+
+function clerkError(status: number, code: string, message: string, retryAfter?: string): Response {
+	return new Response(JSON.stringify({ errors: [{ code, message, long_message: message }] }), {
+		status: status as ContentfulStatusCode,
+		headers: {
+			"Content-Type": "application/json",
+			...(retryAfter === undefined ? {} : { "Retry-After": retryAfter }),
+		},
+	});
+}
+
+function basicAuthUser(header: string | undefined): string | undefined {
+	const encoded = header?.match(/^Basic (.+)$/i)?.[1];
+	if (!encoded) return undefined;
+	try {
+		return atob(encoded).split(":")[0];
+	} catch {
+		return undefined;
+	}
+}

@@ -1,0 +1,16 @@
+import type { Session } from "./auth/session.ts";
+import type { Config } from "./config/config.ts";
+import type { CrmSettingsService } from "./crm/settings-service.ts";
+
+/** Types of the Hono context: the Worker's bindings and what middleware puts on each request. */
+export interface AppEnv {
+	Bindings: Env;
+	Variables: {
+		requestId: string;
+		config: Config;
+		crmSettings: CrmSettingsService;
+		session: Session;
+		/** Why authentication failed, for the request log line only. */
+		authFailure: string;
+	};
+}

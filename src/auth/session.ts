@@ -1,0 +1,78 @@
+import { verifyToken } from "@clerk/backend";
+import { __experimental_JWTPayloadToAuthObjectProperties as toAuthObject } from "@clerk/shared/jwtPayloadParser";
+import type { JwtPayload } from "@clerk/shared/types";
+import type { Config } from "../config/config.ts";
+
+/** Who is calling, as the verified session token says. The organization comes from nowhere else. */
+export interface Session {
+	userId: string;
+	sessionId: string;
+	orgId: string;
+	/** Role key with the `org:` prefix, e.g. `org:admin`; undefined when the token carries none. */
+	orgRole: string | undefined;
+}
+
+/** Why a request has no usable session; logged, never sent (the client only sees the reference's 400). */
+export type AuthFailure =
+	| "missing-bearer-token"
+	| "invalid-token"
+	| "not-a-session-token"
+	| "session-not-active"
+	| "no-active-organization";
+
+export type AuthResult = { ok: true; session: Session } | { ok: false; reason: AuthFailure; detail?: string };
+
+const BEARER = /^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)$/i;
+
+/**
+ * Verifies a Clerk session token from an `Authorization` header without any network call: the
+ * signature is checked against `CLERK_JWT_KEY` (RS256 only), then expiry, not-before, `azp`, and the
+ * session claims Clerk's own parser reads for v1 and v2 tokens.
+ *
+ * @example
+ * const result = await authenticate(c.req.header("Authorization"), config);
+ * if (result.ok) result.session.orgId; // "org_2abc…"
+ */
+export async function authenticate(authorization: string | undefined, config: Config): Promise<AuthResult> {
+	const token = authorization?.trim().match(BEARER)?.[1];
+	if (!token) return { ok: false, reason: "missing-bearer-token" };
+
+	let claims: JwtPayload;
+	try {
+		claims = await verifyToken(token, {
+			jwtKey: config.clerkJwtKey,
+			...(config.authorizedParties.length > 0 ? { authorizedParties: config.authorizedParties } : {}),
+		});
+	} catch (error) {
+		const reason = (error as { reason?: unknown }).reason;
+		return { ok: false, reason: "invalid-token", ...(typeof reason === "string" ? { detail: reason } : {}) };
+	}
+
+	// JWT templates and machine tokens are signed by the same key but carry no session.
+	if (typeof claims.sid !== "string" || claims.sid === "")
+		return { ok: false, reason: "not-a-session-token" };
+
+	const auth = toAuthObject(claims);
+	// A pending session has signed in but still owes a step (e.g. choosing an organization).
+	if (auth.sessionStatus !== null && auth.sessionStatus !== "active") {
+		return { ok: false, reason: "session-not-active" };
+	}
+	if (typeof auth.orgId !== "string" || auth.orgId === "")
+		return { ok: false, reason: "no-active-organization" };
+
+	return {
+		ok: true,
+		session: {
+			userId: auth.userId,
+			sessionId: auth.sessionId,
+			orgId: auth.orgId,
+			orgRole: typeof auth.orgRole === "string" ? auth.orgRole : undefined,
+		},
+	};
+}
+
+/** Whether `session` may change the organization's CRM settings under `CRM_WRITE_ROLES`. */
+export function canWrite(session: Session, writeRoles: Config["writeRoles"]): boolean {
+	if (writeRoles === "*") return true;
+	return session.orgRole !== undefined && writeRoles.includes(session.orgRole);
+}

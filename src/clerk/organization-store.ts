@@ -1,0 +1,92 @@
+import type { Config } from "../config/config.ts";
+import { fetchWithRetry, type RetryPolicy, UpstreamError } from "../http/fetch-with-retry.ts";
+
+/** What the service needs from Clerk: one organization's private metadata, read and deep-merged. */
+export interface OrganizationStore {
+	readPrivateMetadata(orgId: string): Promise<Record<string, unknown>>;
+	/** Deep-merges `patch` into the private metadata; a `null` value deletes its key (Clerk's rules). */
+	mergePrivateMetadata(orgId: string, patch: Record<string, unknown>): Promise<void>;
+}
+
+/**
+ * Per attempt 2.5 s, at most 3 attempts, 5 s in all: a request answers well within 10 s even when
+ * Clerk never does. Both calls are safe to retry: the read has no effect and the PATCH writes the same
+ * full record each time.
+ */
+export const CLERK_RETRY_POLICY: RetryPolicy = {
+	attemptTimeoutMs: 2500,
+	totalBudgetMs: 5000,
+	maxAttempts: 3,
+	baseDelayMs: 100,
+};
+
+/**
+ * The two Clerk Backend API calls the service makes, over plain `fetch` (the BAPI SDK would add about
+ * 55 KiB to the Worker for them). Any failure throws `UpstreamError`, which answers 500.
+ *
+ * @example
+ * const store = clerkOrganizationStore(config);
+ * await store.mergePrivateMetadata("org_123", { crm: null });
+ */
+export function clerkOrganizationStore(
+	config: Pick<Config, "clerkApiUrl" | "clerkSecretKey">,
+): OrganizationStore {
+	const call = async (method: "GET" | "PATCH", path: string, body?: unknown): Promise<unknown> => {
+		const url = `${config.clerkApiUrl}/v1${path}`;
+		const makeRequest = () =>
+			new Request(url, {
+				method,
+				headers: {
+					Authorization: `Bearer ${config.clerkSecretKey}`,
+					"Content-Type": "application/json",
+					Accept: "application/json",
+				},
+				...(body === undefined ? {} : { body: JSON.stringify(body) }),
+			});
+		const response = await fetchWithRetry("clerk", makeRequest, CLERK_RETRY_POLICY);
+		if (!response.ok) {
+			await response.body?.cancel();
+			throw new UpstreamError("clerk", `${method} ${pathShape(path)} answered HTTP ${response.status}`, {
+				status: response.status,
+				attempts: 1,
+			});
+		}
+		try {
+			return await response.json();
+		} catch {
+			throw new UpstreamError("clerk", `${method} ${pathShape(path)} answered with a body that is not JSON`, {
+				status: response.status,
+				attempts: 1,
+			});
+		}
+	};
+
+	return {
+		async readPrivateMetadata(orgId) {
+			const organization = await call("GET", `/organizations/${encodeURIComponent(orgId)}`);
+			return privateMetadataOf(organization);
+		},
+		async mergePrivateMetadata(orgId, patch) {
+			await call("PATCH", `/organizations/${encodeURIComponent(orgId)}/metadata`, {
+				private_metadata: patch,
+			});
+		},
+	};
+}
+
+function privateMetadataOf(organization: unknown): Record<string, unknown> {
+	const metadata = isRecord(organization) ? organization.private_metadata : undefined;
+	if (metadata === undefined || metadata === null) return {};
+	if (!isRecord(metadata))
+		throw new UpstreamError("clerk", "organization has no private_metadata object", { attempts: 1 });
+	return metadata;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+	return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+// Logs name the endpoint, not the organization: the request log line already carries the org id.
+function pathShape(path: string): string {
+	return path.replace(/^\/organizations\/[^/]+/, "/organizations/{id}");
+}

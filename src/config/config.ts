@@ -1,0 +1,94 @@
+import * as z from "zod/mini";
+import { normalizeJwtKey } from "../auth/jwt-key.ts";
+import { ConfigError } from "./config-error.ts";
+
+/** The Worker's configuration, parsed once per isolate from its bindings (SPEC §7). */
+export interface Config {
+	clerkSecretKey: string;
+	/** Canonical PEM of the Clerk instance's public key; verification never fetches JWKS. */
+	clerkJwtKey: string;
+	clerkApiUrl: string;
+	/** Front-end origins: the only accepted `azp` values and the CORS allow-list. Empty: no `azp` check. */
+	authorizedParties: string[];
+	/** Roles that may POST and DELETE, with the `org:` prefix; `"*"` lets any member write. */
+	writeRoles: string[] | "*";
+	closeApiUrl: string;
+}
+
+const required = (name: string) =>
+	z.string({ error: `${name} is not set` }).check(z.trim(), z.minLength(1, `${name} is empty`));
+
+const baseUrl = (name: string, fallback: string) =>
+	z.pipe(
+		z._default(z.string(), fallback),
+		z.transform((value, ctx) => {
+			const text = value.trim() || fallback;
+			if (!URL.canParse(text)) {
+				ctx.issues.push({ code: "custom", input: value, message: `${name} is not a URL` });
+				return z.NEVER;
+			}
+			return text.replace(/\/+$/, "");
+		}),
+	);
+
+const commaList = z.pipe(
+	z._default(z.string(), ""),
+	z.transform((value) =>
+		value
+			.split(",")
+			.map((item) => item.trim())
+			.filter((item) => item !== ""),
+	),
+);
+
+const envSchema = z.object({
+	CLERK_SECRET_KEY: required("CLERK_SECRET_KEY"),
+	CLERK_JWT_KEY: required("CLERK_JWT_KEY"),
+	CLERK_API_URL: baseUrl("CLERK_API_URL", "https://api.clerk.com"),
+	CLERK_AUTHORIZED_PARTIES: commaList,
+	CRM_WRITE_ROLES: commaList,
+	CLOSE_API_URL: baseUrl("CLOSE_API_URL", "https://api.close.com"),
+});
+
+const cache = new WeakMap<object, Config>();
+
+/**
+ * Parses the bindings into a `Config`, once per `env` object (Workers reuse it across the requests
+ * of an isolate). Throws `ConfigError` naming each bad variable; never falls back to a weaker mode.
+ *
+ * @example
+ * const config = loadConfig(c.env); // throws ConfigError("CLERK_JWT_KEY is not set")
+ */
+export function loadConfig(env: object): Config {
+	const cached = cache.get(env);
+	if (cached) return cached;
+
+	const result = z.safeParse(envSchema, env);
+	if (!result.success) {
+		throw new ConfigError(result.error.issues.map((issue) => issue.message).join("; "));
+	}
+	const vars = result.data;
+	const config: Config = {
+		clerkSecretKey: vars.CLERK_SECRET_KEY,
+		clerkJwtKey: normalizeJwtKey(vars.CLERK_JWT_KEY),
+		clerkApiUrl: vars.CLERK_API_URL,
+		authorizedParties: vars.CLERK_AUTHORIZED_PARTIES.map(toOrigin),
+		writeRoles: parseWriteRoles(vars.CRM_WRITE_ROLES),
+		closeApiUrl: vars.CLOSE_API_URL,
+	};
+	cache.set(env, config);
+	return config;
+}
+
+function toOrigin(party: string): string {
+	if (!URL.canParse(party))
+		throw new ConfigError(`CLERK_AUTHORIZED_PARTIES: "${party}" is not an origin URL`);
+	return new URL(party).origin;
+}
+
+function parseWriteRoles(roles: string[]): string[] | "*" {
+	if (roles.length === 0) return ["org:admin"];
+	if (roles.includes("*")) return "*";
+	// Clerk role keys always carry the `org:` prefix; accept "admin" as shorthand for "org:admin".
+	return roles.map((role) => (role.startsWith("org:") ? role : `org:${role}`));
+}

@@ -1,0 +1,39 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../app-env.ts";
+import { requireSession, requireWriteRole } from "../auth/middleware.ts";
+import { ApiError } from "../errors/api-error.ts";
+import { readJsonBody, validBody } from "../validation/json-body.ts";
+import { saveSettingsRequestSchema } from "./schemas.ts";
+
+export const SETTINGS_PATH = "/api/v1/operations/crm/settings";
+const ALLOWED_METHODS = "GET, HEAD, POST, DELETE, OPTIONS";
+
+/**
+ * `GET`, `POST` and `DELETE` of the organization's CRM settings (SPEC §2). The organization is the
+ * session's; nothing in the request can name another.
+ */
+export const settingsRoutes = new Hono<AppEnv>()
+	.get("/", requireSession(), async (c) => c.json(await c.get("crmSettings").read(c.get("session").orgId)))
+	.post(
+		"/",
+		requireSession(),
+		requireWriteRole(),
+		readJsonBody(),
+		validBody(saveSettingsRequestSchema),
+		async (c) => {
+			const { orgId, userId } = c.get("session");
+			return c.json(await c.get("crmSettings").connect(orgId, userId, c.req.valid("json")));
+		},
+	)
+	.delete("/", requireSession(), requireWriteRole(), async (c) =>
+		c.json(await c.get("crmSettings").disconnect(c.get("session").orgId)),
+	)
+	.all("/", (c) => {
+		throw new ApiError(
+			"METHOD_NOT_ALLOWED",
+			`${c.req.method} is not supported here; use ${ALLOWED_METHODS}`,
+			{
+				headers: { Allow: ALLOWED_METHODS },
+			},
+		);
+	});

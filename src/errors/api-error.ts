@@ -1,0 +1,62 @@
+/** Every error code the API can answer with, and the HTTP status each one maps to. */
+export const ERROR_STATUS = {
+	VALIDATION_ERROR: 400,
+	FORBIDDEN: 403,
+	NOT_FOUND: 404,
+	METHOD_NOT_ALLOWED: 405,
+	PAYLOAD_TOO_LARGE: 413,
+	RATE_LIMITED: 429,
+	INTERNAL_ERROR: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** One problem with one field of the request; `path` is the dotted field path ("" for the body itself). */
+export interface ErrorDetail {
+	path: string;
+	message: string;
+}
+
+/** The one error body of the API (SPEC §3). */
+export interface ErrorBody {
+	error: string;
+	code: ErrorCode;
+	requestId: string;
+	details?: ErrorDetail[];
+}
+
+/**
+ * An error meant for the client: its message is safe to show and says what to do.
+ * Anything thrown that is not an `ApiError` becomes a generic `INTERNAL_ERROR`.
+ *
+ * @example
+ * throw new ApiError("FORBIDDEN", "Only organization admins can change CRM settings");
+ */
+export class ApiError extends Error {
+	readonly code: ErrorCode;
+	readonly details: ErrorDetail[] | undefined;
+	readonly headers: Record<string, string>;
+
+	constructor(
+		code: ErrorCode,
+		message: string,
+		options: { details?: ErrorDetail[]; headers?: Record<string, string> } = {},
+	) {
+		super(message);
+		this.name = "ApiError";
+		this.code = code;
+		this.details = options.details;
+		this.headers = options.headers ?? {};
+	}
+
+	get status(): (typeof ERROR_STATUS)[ErrorCode] {
+		return ERROR_STATUS[this.code];
+	}
+}
+
+/** The reference's answer to any request without a usable session: 400, not 401 (kept for compatibility). */
+export const ORGANIZATION_ID_REQUIRED = "Organization ID required";
+
+export function organizationIdRequired(): ApiError {
+	return new ApiError("VALIDATION_ERROR", ORGANIZATION_ID_REQUIRED);
+}

@@ -1,0 +1,94 @@
+/**
+ * `fetch` for calls to outside services (Clerk, Close) that must answer within a fixed time.
+ *
+ * Each attempt has its own timeout; timeouts, network errors, 429 and 5xx are retried with
+ * exponential backoff (or the upstream's `Retry-After`, when it sends one), and the whole call —
+ * attempts and waits together — stays inside `totalBudgetMs`. When the budget cannot cover the next
+ * wait, it gives up at once rather than waiting for an answer it could not use.
+ *
+ * Any other response, 4xx included, is returned as it is for the caller to interpret.
+ *
+ * @example
+ * const res = await fetchWithRetry("clerk", () => new Request(url, { headers }), CLERK_RETRY_POLICY);
+ */
+
+export interface RetryPolicy {
+	/** Longest wait for one attempt's response headers. */
+	attemptTimeoutMs: number;
+	/** Longest time for the whole call, attempts and backoff included. */
+	totalBudgetMs: number;
+	maxAttempts: number;
+	/** First backoff; doubled at every further retry. */
+	baseDelayMs: number;
+}
+
+/** A call to an outside service that did not give a usable answer. Its message is for logs only. */
+export class UpstreamError extends Error {
+	readonly service: string;
+	readonly status: number | undefined;
+	readonly attempts: number;
+
+	constructor(service: string, reason: string, details: { status?: number; attempts: number }) {
+		super(`${service}: ${reason}`);
+		this.name = "UpstreamError";
+		this.service = service;
+		this.status = details.status;
+		this.attempts = details.attempts;
+	}
+}
+
+const isRetryableStatus = (status: number): boolean => status === 429 || status >= 500;
+
+export async function fetchWithRetry(
+	service: string,
+	makeRequest: () => Request,
+	policy: RetryPolicy,
+): Promise<Response> {
+	const deadline = Date.now() + policy.totalBudgetMs;
+	let lastFailure = "no attempt made";
+	let lastStatus: number | undefined;
+	let attempts = 0;
+
+	for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
+		const remaining = deadline - Date.now();
+		if (remaining <= 0) break;
+		attempts = attempt;
+
+		let retryAfterMs: number | undefined;
+		try {
+			const timeout = AbortSignal.timeout(Math.min(policy.attemptTimeoutMs, remaining));
+			const response = await fetch(makeRequest(), { signal: timeout });
+			if (!isRetryableStatus(response.status)) return response;
+			lastStatus = response.status;
+			lastFailure = `HTTP ${response.status}`;
+			retryAfterMs = parseRetryAfter(response.headers.get("Retry-After"));
+			await response.body?.cancel();
+		} catch (error) {
+			lastStatus = undefined;
+			lastFailure = isTimeout(error) ? "timed out" : "network error";
+		}
+
+		if (attempt === policy.maxAttempts) break;
+		const delay = retryAfterMs ?? policy.baseDelayMs * 2 ** (attempt - 1);
+		// Waiting past the deadline would only end in a timeout: fail now and answer the client sooner.
+		if (Date.now() + delay >= deadline) break;
+		await new Promise((resolve) => setTimeout(resolve, delay));
+	}
+
+	throw new UpstreamError(service, lastFailure, {
+		...(lastStatus === undefined ? {} : { status: lastStatus }),
+		attempts,
+	});
+}
+
+/** `Retry-After` as milliseconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: string | null): number | undefined {
+	if (value === null || value.trim() === "") return undefined;
+	if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+	const date = Date.parse(value);
+	return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function isTimeout(error: unknown): boolean {
+	return error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError");
+}

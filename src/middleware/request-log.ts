@@ -1,0 +1,27 @@
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../app-env.ts";
+import { log } from "../logging/log.ts";
+
+/**
+ * Logs one line per request once it is answered: method, path, status, duration, request id and, once
+ * authenticated, the organization — never headers or bodies, so no token or key can reach the log.
+ *
+ * @example
+ * app.use(requestLog());
+ */
+export function requestLog(): MiddlewareHandler<AppEnv> {
+	return async function requestLog(c, next) {
+		const started = Date.now();
+		await next();
+		log(c.res.status >= 500 ? "error" : "info", {
+			msg: "request",
+			method: c.req.method,
+			path: c.req.path,
+			status: c.res.status,
+			ms: Date.now() - started,
+			requestId: c.get("requestId"),
+			orgId: c.get("session")?.orgId ?? null,
+			...(c.get("authFailure") ? { authFailure: c.get("authFailure") } : {}),
+		});
+	};
+}

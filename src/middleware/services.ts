@@ -1,0 +1,24 @@
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../app-env.ts";
+import { clerkOrganizationStore } from "../clerk/organization-store.ts";
+import { loadConfig } from "../config/config.ts";
+import { crmSettingsService } from "../crm/settings-service.ts";
+
+/**
+ * Parses the configuration (once per isolate) and builds the services a request uses, so handlers
+ * read them with `c.get(...)` instead of constructing clients themselves.
+ *
+ * @example
+ * app.use("/api/v1/operations/*", services());
+ */
+export function services(): MiddlewareHandler<AppEnv> {
+	return async function services(c, next) {
+		const config = loadConfig(c.env);
+		c.set("config", config);
+		c.set(
+			"crmSettings",
+			crmSettingsService(clerkOrganizationStore(config), () => new Date()),
+		);
+		await next();
+	};
+}

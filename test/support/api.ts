@@ -1,0 +1,59 @@
+/** Calls the Worker through its fetch handler, inside workerd, the way the platform does. */
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import worker from "../../src/index.ts";
+
+export const SETTINGS_URL = "https://crm.example.com/api/v1/operations/crm/settings";
+
+export interface ApiResponse {
+	status: number;
+	headers: Headers;
+	body: unknown;
+}
+
+/** Sends `request` to the Worker, with `envOverrides` replacing configuration for this call only. */
+export async function send(
+	request: Request,
+	envOverrides: Partial<Record<keyof Env, string>> = {},
+): Promise<ApiResponse> {
+	const ctx = createExecutionContext();
+	const bindings = Object.keys(envOverrides).length === 0 ? env : { ...env, ...envOverrides };
+	const response = await worker.fetch(request, bindings, ctx);
+	await waitOnExecutionContext(ctx);
+	const text = await response.text();
+	return { status: response.status, headers: response.headers, body: text === "" ? null : JSON.parse(text) };
+}
+
+interface CallOptions {
+	token?: string;
+	body?: unknown;
+	headers?: Record<string, string>;
+	env?: Partial<Record<keyof Env, string>>;
+}
+
+/** A request to the settings endpoint: JSON body when given, bearer token when given. */
+export function settingsRequest(method: string, options: CallOptions = {}): Request {
+	const headers = new Headers(options.headers);
+	if (options.token !== undefined) headers.set("Authorization", `Bearer ${options.token}`);
+	let body: string | undefined;
+	if (options.body !== undefined) {
+		body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+		if (!headers.has("Content-Type")) headers.set("Content-Type", "application/json");
+	}
+	return new Request(SETTINGS_URL, { method, headers, ...(body === undefined ? {} : { body }) });
+}
+
+export const getSettings = (options: CallOptions = {}) => send(settingsRequest("GET", options), options.env);
+export const saveSettings = (options: CallOptions = {}) =>
+	send(settingsRequest("POST", options), options.env);
+export const disconnect = (options: CallOptions = {}) =>
+	send(settingsRequest("DELETE", options), options.env);
+
+/** The error body every failure carries; `requestId` is checked to be the response's X-Request-Id. */
+export function errorBody(response: ApiResponse, code: string, error: string, details?: unknown) {
+	return {
+		error,
+		code,
+		requestId: response.headers.get("X-Request-Id"),
+		...(details === undefined ? {} : { details }),
+	};
+}
