@@ -3,14 +3,6 @@ import { startEmulator } from "../emulator/server.ts";
 import { generateSigningKeyPair } from "../emulator/tokens.ts";
 import { GOOD_CLOSE_API_KEY, TEST_CLERK_SECRET_KEY } from "./constants.ts";
 
-declare module "vitest" {
-	export interface ProvidedContext {
-		emulatorUrl: string;
-		jwtPublicKey: string;
-		jwtPrivateKey: string;
-	}
-}
-
 /** One emulator and one fresh RSA key pair for the whole run; tests keep apart by using their own orgs. */
 export default async function setup(project: TestProject) {
 	const keys = await generateSigningKeyPair();
