@@ -4,12 +4,13 @@ import { requestId } from "hono/request-id";
 import type { AppEnv } from "./app-env.ts";
 import { SETTINGS_PATH, settingsRoutes } from "./crm/routes.ts";
 import { handleError, handleNotFound } from "./errors/handler.ts";
+import { HEALTH_PATH, healthRoutes } from "./health/routes.ts";
 import { requestLog } from "./middleware/request-log.ts";
 import { services } from "./middleware/services.ts";
 
 /**
- * Builds the API: request ids, logging, `no-store`, CORS for `CLERK_AUTHORIZED_PARTIES`, the settings
- * routes, and JSON errors for everything else.
+ * Builds the API: request ids, logging, `no-store`, CORS for `CLERK_AUTHORIZED_PARTIES`, the health
+ * and settings routes, and JSON errors for everything else.
  *
  * @example
  * export default newApp(); // a Workers module: { fetch }
@@ -36,6 +37,7 @@ export function newApp() {
 		}),
 	);
 
+	app.route(HEALTH_PATH, healthRoutes);
 	app.route(SETTINGS_PATH, settingsRoutes);
 
 	app.notFound(handleNotFound);

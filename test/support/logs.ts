@@ -1,4 +1,4 @@
-/** Reads the Worker's JSON log lines inside the test isolate, to see why a request was refused. */
+/** Reads the Worker's JSON log lines inside the test isolate: what a request logged, and why it was refused. */
 import { afterEach, beforeEach, type MockInstance, vi } from "vitest";
 import type { ApiResponse } from "./api.ts";
 
@@ -15,13 +15,30 @@ export function captureLogs(): void {
 	});
 }
 
-/** The `authFailure` of the request log line of `response` (matched by its X-Request-Id), if any. */
-export function authFailureOf(response: ApiResponse): string | undefined {
+export interface RequestLogLine {
+	level: string;
+	msg: "request";
+	method: string;
+	path: string;
+	status: number;
+	ms: number;
+	requestId: string;
+	orgId: string | null;
+	authFailure?: string;
+}
+
+/** The request log line of `response`, matched by its X-Request-Id. */
+export function requestLogOf(response: ApiResponse): RequestLogLine | undefined {
 	const requestId = response.headers.get("X-Request-Id");
 	for (const [line] of consoleLog?.mock.calls ?? []) {
 		if (typeof line !== "string" || !line.startsWith("{")) continue;
-		const entry = JSON.parse(line) as { msg?: string; requestId?: string; authFailure?: string };
-		if (entry.msg === "request" && entry.requestId === requestId) return entry.authFailure;
+		const entry = JSON.parse(line) as Partial<RequestLogLine>;
+		if (entry.msg === "request" && entry.requestId === requestId) return entry as RequestLogLine;
 	}
 	return undefined;
+}
+
+/** Why the request of `response` had no session, as its log line says. */
+export function authFailureOf(response: ApiResponse): string | undefined {
+	return requestLogOf(response)?.authFailure;
 }

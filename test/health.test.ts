@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { errorBody, send } from "./support/api.ts";
+import { captureLogs, requestLogOf } from "./support/logs.ts";
+
+captureLogs();
+
+const HEALTH_URL = "https://crm.example.com/api/v1/health";
+
+describe("GET /api/v1/health", () => {
+	it("answers ok without a token, with the request id, log line and no-store of every API route", async () => {
+		const response = await send(new Request(HEALTH_URL));
+		expect(response.status).toBe(200);
+		expect(response.body).toEqual({ status: "ok" });
+		expect(response.headers.get("Cache-Control")).toBe("no-store");
+		expect(response.headers.get("X-Request-Id")).toMatch(/^[\w-]+$/);
+		expect(requestLogOf(response)).toEqual({
+			level: "info",
+			msg: "request",
+			method: "GET",
+			path: "/api/v1/health",
+			status: 200,
+			ms: expect.any(Number),
+			requestId: response.headers.get("X-Request-Id"),
+			orgId: null,
+		});
+	});
+
+	it("never calls Clerk: it answers with Clerk unreachable and a wrong secret", async () => {
+		const response = await send(new Request(HEALTH_URL), {
+			CLERK_API_URL: "http://127.0.0.1:9",
+			CLERK_SECRET_KEY: "sk_test_wrong",
+		});
+		expect(response.status).toBe(200);
+		expect(response.body).toEqual({ status: "ok" });
+	});
+
+	it("answers 405 with Allow for other methods", async () => {
+		const response = await send(new Request(HEALTH_URL, { method: "POST" }));
+		expect(response.status).toBe(405);
+		expect(response.headers.get("Allow")).toBe("GET, HEAD");
+		expect(response.body).toEqual(
+			errorBody(response, "METHOD_NOT_ALLOWED", "POST is not supported here; use GET, HEAD"),
+		);
+	});
+});
