@@ -1,7 +1,8 @@
-import { verifyToken } from "@clerk/backend";
 import { __experimental_JWTPayloadToAuthObjectProperties as toAuthObject } from "@clerk/shared/jwtPayloadParser";
 import type { JwtPayload } from "@clerk/shared/types";
 import type { Config } from "../config/config.ts";
+import { verifySessionToken } from "./session-token.ts";
+import { verificationKey } from "./verification-key.ts";
 
 /** Who is calling, as the verified session token says. The organization comes from nowhere else. */
 export interface Session {
@@ -26,8 +27,9 @@ const BEARER = /^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)$/i;
 
 /**
  * Verifies a Clerk session token from an `Authorization` header without any network call: the
- * signature is checked against `CLERK_JWT_KEY` (RS256 only), then expiry, not-before, `azp`, and the
- * session claims Clerk's own parser reads for v1 and v2 tokens.
+ * signature is checked against `CLERK_JWT_KEY` (RS256 only, the key imported once per isolate), then
+ * expiry, not-before, `azp`, and the session claims Clerk's own parser reads for v1 and v2 tokens.
+ * A key that cannot be imported throws `ConfigError` (500), never a 400 for the caller's token.
  *
  * @example
  * const result = await authenticate(c.req.header("Authorization"), config);
@@ -37,12 +39,10 @@ export async function authenticate(authorization: string | undefined, config: Co
 	const token = authorization?.trim().match(BEARER)?.[1];
 	if (!token) return { ok: false, reason: "missing-bearer-token" };
 
+	const key = await verificationKey(config.clerkJwtKey);
 	let claims: JwtPayload;
 	try {
-		claims = await verifyToken(token, {
-			jwtKey: config.clerkJwtKey,
-			...(config.authorizedParties.length > 0 ? { authorizedParties: config.authorizedParties } : {}),
-		});
+		claims = await verifySessionToken(token, { key, authorizedParties: config.authorizedParties });
 	} catch (error) {
 		const reason = (error as { reason?: unknown }).reason;
 		return { ok: false, reason: "invalid-token", ...(typeof reason === "string" ? { detail: reason } : {}) };
