@@ -1,10 +1,10 @@
-import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import type { AppEnv } from "./app-env.ts";
 import { SETTINGS_PATH, settingsRoutes } from "./crm/routes.ts";
 import { handleError, handleNotFound } from "./errors/handler.ts";
 import { HEALTH_PATH, healthRoutes } from "./health/routes.ts";
+import { Hono } from "./http/hono.ts";
 import { requestLog } from "./middleware/request-log.ts";
 import { services } from "./middleware/services.ts";
 

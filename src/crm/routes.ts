@@ -1,7 +1,7 @@
-import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { requireSession, requireWriteRole } from "../auth/middleware.ts";
 import { ApiError } from "../errors/api-error.ts";
+import { Hono } from "../http/hono.ts";
 import { readJsonBody, validBody } from "../validation/json-body.ts";
 import { saveSettingsRequestSchema } from "./schemas.ts";
 

@@ -1,6 +1,6 @@
-import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { ApiError } from "../errors/api-error.ts";
+import { Hono } from "../http/hono.ts";
 import type { HealthResponse } from "./schemas.ts";
 
 export const HEALTH_PATH = "/api/v1/health";
