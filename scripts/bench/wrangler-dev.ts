@@ -91,6 +91,8 @@ function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
 	const env: NodeJS.ProcessEnv = {
 		...process.env,
 		WRANGLER_SEND_METRICS: "false",
+		// wrangler appends every line the Worker logs to a debug log file; not what is being measured.
+		WRANGLER_WRITE_LOGS: "false",
 		// Offline is fine: the Worker does not read request.cf, so skip fetching its sample.
 		CLOUDFLARE_CF_FETCH_ENABLED: "false",
 	};
