@@ -1,15 +1,17 @@
 /**
  * `npm run bench`: the Worker under `wrangler dev`, with the emulator standing in for Clerk (answering
- * at once), driven by autocannon. Each round measures the baseline — `GET /api/v1/health`: same
- * middleware, no auth, no Clerk call — and GET, POST and DELETE of the CRM settings; an operation's
- * figure is its ratio to the baseline of the same round (median over rounds), which holds on a busy
- * or drifting machine where absolute figures do not. Then it times token verification alone inside
- * workerd. Prints a table and writes `bench/results.json`; fails if any request was not a 2xx.
- * `npm run bench -- --verify-only` runs only the verification timing and writes nothing.
+ * at once), driven by autocannon. Each short round measures the baseline — `GET /api/v1/health`: same
+ * middleware, no auth, no Clerk call — and GET, POST and DELETE of the CRM settings, starting at a
+ * different scenario each round; an operation's figure is its ratio to the baseline of the same round
+ * (median over rounds), which holds on a busy or drifting machine where absolute figures do not. Then
+ * it times token verification alone inside workerd. Prints a table and writes `bench/results.json`;
+ * fails if any request was not a 2xx. `npm run bench -- --verify-only` runs only the verification
+ * timing and writes nothing.
  *
- * Writes rotate over many organizations and every write phase is capped, so no organization is
- * written more than MAX_WRITES_PER_ORGANIZATION times in a run, under the per-organization write limit
- * (10 a minute) however fast the machine is.
+ * GET reads organizations that nothing writes (each with a connected CRM, so every read does the
+ * whole read path). Writes rotate over many other organizations and every write phase is capped, so
+ * none is written more than MAX_WRITES_PER_ORGANIZATION times in a run: under the per-organization
+ * write limit (10 a minute) however fast the machine is.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -24,15 +26,16 @@ import { startWranglerDev } from "./bench/wrangler-dev.ts";
 
 const CONNECTIONS = 8;
 const WARMUP_SECONDS = 2;
-const ROUND_SECONDS = 4;
-const ROUNDS = 3;
-const ORGANIZATIONS = 2000;
+const ROUND_SECONDS = 2;
+const ROUNDS = 6;
+const READ_ORGANIZATIONS = 200;
+const WRITE_ORGANIZATIONS = 2000;
 const MAX_WRITES_PER_ORGANIZATION = 8;
 /** POST and DELETE, each warmed up once and measured once per round. */
 const WRITE_PHASES = 2 * (ROUNDS + 1);
 /** Rotation shared by all write phases: each phase may overshoot by one request per connection. */
 const MAX_REQUESTS_PER_WRITE_PHASE =
-	Math.floor((ORGANIZATIONS * MAX_WRITES_PER_ORGANIZATION) / WRITE_PHASES) - CONNECTIONS;
+	Math.floor((WRITE_ORGANIZATIONS * MAX_WRITES_PER_ORGANIZATION) / WRITE_PHASES) - CONNECTIONS;
 
 const SECRET_KEY = "sk_test_bench_0123456789abcdefghijklmnopqrstuvwxyz";
 const FRONTEND = "http://localhost:3000";
@@ -54,8 +57,11 @@ async function main() {
 	const emulator = await startEmulator({ secretKey: SECRET_KEY });
 	running.add(emulator.close);
 	try {
-		const orgIds = await seedOrganizations(emulator.url, ORGANIZATIONS);
-		const tokens = await mintTokens(await importSigningKey(keys.privateKeyPem), orgIds, FRONTEND);
+		const signingKey = await importSigningKey(keys.privateKeyPem);
+		const readOrgIds = await seedOrganizations(emulator.url, "bench_read", READ_ORGANIZATIONS);
+		const writeOrgIds = await seedOrganizations(emulator.url, "bench_write", WRITE_ORGANIZATIONS);
+		const readTokens = await mintTokens(signingKey, readOrgIds, FRONTEND);
+		const writeTokens = await mintTokens(signingKey, writeOrgIds, FRONTEND);
 		const vars = {
 			CLERK_SECRET_KEY: SECRET_KEY,
 			CLERK_JWT_KEY: keys.publicKeyPem,
@@ -66,14 +72,14 @@ async function main() {
 
 		const verifyToken = () =>
 			withWranglerDev({ vars, entry: "bench/verify-worker.ts" }, (url) =>
-				measureVerify(url, tokens[0] as string),
+				measureVerify(url, readTokens[0] as string),
 			);
 		if (VERIFY_ONLY) {
 			console.log(formatReport([], await verifyToken()));
 			return;
 		}
 
-		const plan = benchPlan(tokens);
+		const plan = benchPlan(readTokens, writeTokens);
 		const rounds = await withWranglerDev({ vars }, (url) => runRounds(url, plan));
 		const verify = await verifyToken();
 
@@ -93,7 +99,8 @@ async function main() {
 				warmupSeconds: WARMUP_SECONDS,
 				roundSeconds: ROUND_SECONDS,
 				rounds: ROUNDS,
-				organizations: ORGANIZATIONS,
+				readOrganizations: READ_ORGANIZATIONS,
+				writeOrganizations: WRITE_ORGANIZATIONS,
 				maxRequestsPerWritePhase: MAX_REQUESTS_PER_WRITE_PHASE,
 			},
 			scenarios,
@@ -117,9 +124,9 @@ async function main() {
 	}
 }
 
-function benchPlan(tokens: string[]): Scenario[] {
-	const readToken = rotation(tokens);
-	const writeToken = rotation(tokens);
+function benchPlan(readTokens: string[], writeTokens: string[]): Scenario[] {
+	const readToken = rotation(readTokens);
+	const writeToken = rotation(writeTokens);
 	return [
 		{ name: BASELINE, method: "GET", path: "/api/v1/health", headers: () => ({}) },
 		{ name: "GET settings", method: "GET", path: SETTINGS_PATH, headers: readToken },

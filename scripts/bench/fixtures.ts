@@ -7,8 +7,13 @@ import { mintSessionToken } from "../../emulator/tokens.ts";
 
 export const BENCH_API_KEY = "api_4fBenchKeyId0000000000.benchSecret000000000";
 
-export async function seedOrganizations(emulatorUrl: string, count: number): Promise<string[]> {
-	const ids = Array.from({ length: count }, (_, i) => `org_bench_${String(i).padStart(5, "0")}`);
+/** Seeds `count` organizations named `org_<prefix>_00000`, … and returns their ids. */
+export async function seedOrganizations(
+	emulatorUrl: string,
+	prefix: string,
+	count: number,
+): Promise<string[]> {
+	const ids = Array.from({ length: count }, (_, i) => `org_${prefix}_${String(i).padStart(5, "0")}`);
 	const crm = {
 		provider: "close",
 		apiKey: BENCH_API_KEY,
@@ -41,8 +46,8 @@ export function mintTokens(
 }
 
 /**
- * Hands out `Authorization` headers round-robin over `tokens`. One rotation is shared by every write
- * phase, so across the run each organization is written `ceil(writes / tokens.length)` times at most.
+ * Hands out `Authorization` headers round-robin over `tokens`. One rotation shared by every write
+ * phase writes each organization `ceil(writes / tokens.length)` times at most over the run.
  */
 export function rotation(tokens: string[]): () => Record<string, string> {
 	let next = 0;
