@@ -29,6 +29,7 @@ describe("what a POST writes to Clerk", () => {
 							apiKeyId: null,
 							connectedAt,
 							connectedBy: "user_7",
+							verifiedAt: null,
 						},
 					},
 				},

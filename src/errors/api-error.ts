@@ -7,6 +7,7 @@ export const ERROR_STATUS = {
 	PAYLOAD_TOO_LARGE: 413,
 	RATE_LIMITED: 429,
 	INTERNAL_ERROR: 500,
+	UPSTREAM_UNAVAILABLE: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -40,9 +41,9 @@ export class ApiError extends Error {
 	constructor(
 		code: ErrorCode,
 		message: string,
-		options: { details?: ErrorDetail[]; headers?: Record<string, string> } = {},
+		options: { details?: ErrorDetail[]; headers?: Record<string, string>; cause?: unknown } = {},
 	) {
-		super(message);
+		super(message, { cause: options.cause });
 		this.name = "ApiError";
 		this.code = code;
 		this.details = options.details;

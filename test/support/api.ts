@@ -2,6 +2,9 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../../src/index.ts";
 
+/** Configuration to replace for one call; CRM_ENCRYPTION_KEYS is an optional secret, so not in Env. */
+export type EnvOverrides = Partial<Record<keyof Env | "CRM_ENCRYPTION_KEYS", string>>;
+
 export const SETTINGS_URL = "https://crm.example.com/api/v1/operations/crm/settings";
 
 export interface ApiResponse {
@@ -13,7 +16,7 @@ export interface ApiResponse {
 /** Sends `request` to the Worker, with `envOverrides` replacing configuration for this call only. */
 export async function send(
 	request: Request,
-	envOverrides: Partial<Record<keyof Env, string>> = {},
+	envOverrides: EnvOverrides = {},
 ): Promise<ApiResponse> {
 	const ctx = createExecutionContext();
 	const bindings = Object.keys(envOverrides).length === 0 ? env : { ...env, ...envOverrides };
@@ -27,7 +30,7 @@ interface CallOptions {
 	token?: string;
 	body?: unknown;
 	headers?: Record<string, string>;
-	env?: Partial<Record<keyof Env, string>>;
+	env?: EnvOverrides;
 }
 
 /** A request to the settings endpoint: JSON body when given, bearer token when given. */
