@@ -5,7 +5,6 @@ import { ApiError } from "../errors/api-error.ts";
 import { readJsonBody, validBody } from "../validation/json-body.ts";
 import { saveSettingsRequestSchema } from "./schemas.ts";
 
-export const SETTINGS_PATH = "/api/v1/operations/crm/settings";
 const ALLOWED_METHODS = "GET, HEAD, POST, DELETE, OPTIONS";
 
 /**
