@@ -1,6 +1,10 @@
 /** Calls the Worker through its fetch handler, inside workerd, the way the platform does. */
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../../src/index.ts";
+import document from "../../src/openapi/openapi.json" with { type: "json" };
+import { contractCheck } from "./contract.ts";
+
+const contract = contractCheck(document);
 
 export const SETTINGS_URL = "https://crm.example.com/api/v1/operations/crm/settings";
 
@@ -10,7 +14,10 @@ export interface ApiResponse {
 	body: unknown;
 }
 
-/** Sends `request` to the Worker, with `envOverrides` replacing configuration for this call only. */
+/**
+ * Sends `request` to the Worker, with `envOverrides` replacing configuration for this call only. The
+ * response must match the OpenAPI document (see contract.ts): a mismatch fails the test that sent it.
+ */
 export async function send(
 	request: Request,
 	envOverrides: Partial<Record<keyof Env, string>> = {},
@@ -20,7 +27,13 @@ export async function send(
 	const response = await worker.fetch(request, bindings, ctx);
 	await waitOnExecutionContext(ctx);
 	const text = await response.text();
-	return { status: response.status, headers: response.headers, body: text === "" ? null : JSON.parse(text) };
+	const received = {
+		status: response.status,
+		headers: response.headers,
+		body: text === "" ? null : JSON.parse(text),
+	};
+	contract.response(request.method, request.url, received);
+	return received;
 }
 
 interface CallOptions {
