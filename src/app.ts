@@ -2,14 +2,17 @@ import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import type { AppEnv } from "./app-env.ts";
-import { SETTINGS_PATH, settingsRoutes } from "./crm/routes.ts";
+import { SETTINGS_PATH } from "./crm/path.ts";
+import { settingsRoutes } from "./crm/routes.ts";
 import { handleError, handleNotFound } from "./errors/handler.ts";
 import { requestLog } from "./middleware/request-log.ts";
 import { services } from "./middleware/services.ts";
+import { OPENAPI_PATH } from "./openapi/path.ts";
+import { openApiRoutes } from "./openapi/routes.ts";
 
 /**
- * Builds the API: request ids, logging, `no-store`, CORS for `CLERK_AUTHORIZED_PARTIES`, the settings
- * routes, and JSON errors for everything else.
+ * Builds the API: request ids, logging, `no-store`, the public OpenAPI document, CORS for
+ * `CLERK_AUTHORIZED_PARTIES`, the settings routes, and JSON errors for everything else.
  *
  * @example
  * export default newApp(); // a Workers module: { fetch }
@@ -23,6 +26,9 @@ export function newApp() {
 		await next();
 		c.header("Cache-Control", "no-store");
 	});
+
+	// Before `services()`: the public document needs no configuration and no Clerk.
+	app.route(OPENAPI_PATH, openApiRoutes);
 
 	app.use("/api/*", services());
 	app.use(

@@ -6,7 +6,6 @@ import { limitWrites } from "../middleware/write-rate-limit.ts";
 import { readJsonBody, validBody } from "../validation/json-body.ts";
 import { saveSettingsRequestSchema } from "./schemas.ts";
 
-export const SETTINGS_PATH = "/api/v1/operations/crm/settings";
 const ALLOWED_METHODS = "GET, HEAD, POST, DELETE, OPTIONS";
 
 /**

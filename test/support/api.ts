@@ -1,6 +1,10 @@
 /** Calls the Worker through its fetch handler, inside workerd, the way the platform does. */
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../../src/index.ts";
+import document from "../../src/openapi/openapi.json" with { type: "json" };
+import { contractCheck } from "./contract.ts";
+
+const contract = contractCheck(document);
 
 /** Configuration to replace for one call; CRM_ENCRYPTION_KEYS is an optional secret, so not in Env. */
 export type EnvOverrides = Partial<Record<keyof Env | "CRM_ENCRYPTION_KEYS", string>>;
@@ -13,17 +17,23 @@ export interface ApiResponse {
 	body: unknown;
 }
 
-/** Sends `request` to the Worker, with `envOverrides` replacing configuration for this call only. */
-export async function send(
-	request: Request,
-	envOverrides: EnvOverrides = {},
-): Promise<ApiResponse> {
+/**
+ * Sends `request` to the Worker, with `envOverrides` replacing configuration for this call only. The
+ * response must match the OpenAPI document (see contract.ts): a mismatch fails the test that sent it.
+ */
+export async function send(request: Request, envOverrides: EnvOverrides = {}): Promise<ApiResponse> {
 	const ctx = createExecutionContext();
 	const bindings = Object.keys(envOverrides).length === 0 ? env : { ...env, ...envOverrides };
 	const response = await worker.fetch(request, bindings, ctx);
 	await waitOnExecutionContext(ctx);
 	const text = await response.text();
-	return { status: response.status, headers: response.headers, body: text === "" ? null : JSON.parse(text) };
+	const received = {
+		status: response.status,
+		headers: response.headers,
+		body: text === "" ? null : JSON.parse(text),
+	};
+	contract.response(request.method, request.url, received);
+	return received;
 }
 
 interface CallOptions {
