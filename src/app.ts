@@ -30,9 +30,10 @@ export function newApp() {
 	// Before `services()`: the public document needs no configuration and no Clerk.
 	app.route(OPENAPI_PATH, openApiRoutes);
 
-	app.use("/api/*", services());
+	// Scoped to the settings path, so an OPTIONS to a path the API lacks is a 404, not a preflight answer.
+	app.use(SETTINGS_PATH, services());
 	app.use(
-		"/api/*",
+		SETTINGS_PATH,
 		cors({
 			origin: (origin, c) => (c.get("config").authorizedParties.includes(origin) ? origin : null),
 			allowMethods: ["GET", "POST", "DELETE"],

@@ -15,6 +15,17 @@ describe("paths and methods the API does not have", () => {
 		expect(response.headers.get("Cache-Control")).toBe("no-store");
 	});
 
+	it("an OPTIONS preflight to an unknown path → 404, not a CORS answer", async () => {
+		const response = await send(
+			new Request("https://crm.example.com/api/v1/operations/crm/nope", {
+				method: "OPTIONS",
+				headers: { Origin: TEST_FRONTEND_ORIGIN, "Access-Control-Request-Method": "GET" },
+			}),
+		);
+		expect(response.status).toBe(404);
+		expect(response.headers.get("Access-Control-Allow-Origin")).toBeNull();
+	});
+
 	it("the root → 404 too", async () => {
 		const response = await send(new Request("https://crm.example.com/"));
 		expect(response.status).toBe(404);
