@@ -1,16 +1,20 @@
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import type { AppEnv } from "./app-env.ts";
-import { SETTINGS_PATH, settingsRoutes } from "./crm/routes.ts";
+import { SETTINGS_PATH } from "./crm/path.ts";
+import { settingsRoutes } from "./crm/routes.ts";
 import { handleError, handleNotFound } from "./errors/handler.ts";
-import { HEALTH_PATH, healthRoutes } from "./health/routes.ts";
+import { HEALTH_PATH } from "./health/path.ts";
+import { healthRoutes } from "./health/routes.ts";
 import { Hono } from "./http/hono.ts";
 import { requestLog } from "./middleware/request-log.ts";
 import { services } from "./middleware/services.ts";
+import { OPENAPI_PATH } from "./openapi/path.ts";
+import { openApiRoutes } from "./openapi/routes.ts";
 
 /**
- * Builds the API: request ids, logging, `no-store`, CORS for `CLERK_AUTHORIZED_PARTIES`, the health
- * and settings routes, and JSON errors for everything else.
+ * Builds the API: request ids, logging, `no-store`, the public health check and OpenAPI document, CORS
+ * for `CLERK_AUTHORIZED_PARTIES`, the settings routes, and JSON errors for everything else.
  *
  * @example
  * export default newApp(); // a Workers module: { fetch }
@@ -25,9 +29,14 @@ export function newApp() {
 		c.header("Cache-Control", "no-store");
 	});
 
-	app.use("/api/*", services());
+	// Before `services()`: the health check and the public document need no configuration and no Clerk.
+	app.route(HEALTH_PATH, healthRoutes);
+	app.route(OPENAPI_PATH, openApiRoutes);
+
+	// Scoped to the settings path, so an OPTIONS to a path the API lacks is a 404, not a preflight answer.
+	app.use(SETTINGS_PATH, services());
 	app.use(
-		"/api/*",
+		SETTINGS_PATH,
 		cors({
 			origin: (origin, c) => (c.get("config").authorizedParties.includes(origin) ? origin : null),
 			allowMethods: ["GET", "POST", "DELETE"],
@@ -37,7 +46,6 @@ export function newApp() {
 		}),
 	);
 
-	app.route(HEALTH_PATH, healthRoutes);
 	app.route(SETTINGS_PATH, settingsRoutes);
 
 	app.notFound(handleNotFound);

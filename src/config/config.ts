@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { normalizeJwtKey } from "../auth/jwt-key.ts";
+import { type KeyRing, parseKeyRing } from "../crypto/key-ring.ts";
 import { ConfigError } from "./config-error.ts";
 
 /** The Worker's configuration, parsed once per isolate from its bindings (SPEC §7). */
@@ -13,6 +14,8 @@ export interface Config {
 	/** Roles that may POST and DELETE, with the `org:` prefix; `"*"` lets any member write. */
 	writeRoles: string[] | "*";
 	closeApiUrl: string;
+	/** At-rest encryption of API keys; null stores them in plaintext, as the reference does. */
+	encryptionKeys: KeyRing | null;
 }
 
 const required = (name: string) =>
@@ -48,6 +51,7 @@ const envSchema = z.object({
 	CLERK_AUTHORIZED_PARTIES: commaList,
 	CRM_WRITE_ROLES: commaList,
 	CLOSE_API_URL: baseUrl("CLOSE_API_URL", "https://api.close.com"),
+	CRM_ENCRYPTION_KEYS: z.optional(z.string({ error: "CRM_ENCRYPTION_KEYS must be a string" })),
 });
 
 const cache = new WeakMap<object, Config>();
@@ -75,6 +79,7 @@ export function loadConfig(env: object): Config {
 		authorizedParties: vars.CLERK_AUTHORIZED_PARTIES.map(toOrigin),
 		writeRoles: parseWriteRoles(vars.CRM_WRITE_ROLES),
 		closeApiUrl: vars.CLOSE_API_URL,
+		encryptionKeys: parseKeyRing(vars.CRM_ENCRYPTION_KEYS),
 	};
 	cache.set(env, config);
 	return config;

@@ -2,10 +2,10 @@ import type { AppEnv } from "../app-env.ts";
 import { requireSession, requireWriteRole } from "../auth/middleware.ts";
 import { ApiError } from "../errors/api-error.ts";
 import { Hono } from "../http/hono.ts";
+import { limitWrites } from "../middleware/write-rate-limit.ts";
 import { readJsonBody, validBody } from "../validation/json-body.ts";
 import { saveSettingsRequestSchema } from "./schemas.ts";
 
-export const SETTINGS_PATH = "/api/v1/operations/crm/settings";
 const ALLOWED_METHODS = "GET, HEAD, POST, DELETE, OPTIONS";
 
 /**
@@ -20,12 +20,13 @@ export const settingsRoutes = new Hono<AppEnv>()
 		requireWriteRole(),
 		readJsonBody(),
 		validBody(saveSettingsRequestSchema),
+		limitWrites(),
 		async (c) => {
 			const { orgId, userId } = c.get("session");
 			return c.json(await c.get("crmSettings").connect(orgId, userId, c.req.valid("json")));
 		},
 	)
-	.delete("/", requireSession(), requireWriteRole(), async (c) =>
+	.delete("/", requireSession(), requireWriteRole(), limitWrites(), async (c) =>
 		c.json(await c.get("crmSettings").disconnect(c.get("session").orgId)),
 	)
 	.all("/", (c) => {

@@ -28,14 +28,26 @@ export const apiKeySchema = z
 		z.refine((key) => !/\p{Cc}/u.test(key), "apiKey must not contain control characters"),
 	);
 
+export const BULLHORN_CANNOT_VERIFY =
+	"Bullhorn credentials cannot be checked with one request (Bullhorn signs in through OAuth); save without verify";
+
 /** Body of `POST /api/v1/operations/crm/settings`. Unknown fields are refused, not ignored. */
-export const saveSettingsRequestSchema = z.strictObject(
-	{
-		provider: providerSchema,
-		apiKey: apiKeySchema,
-	},
-	{ error: (issue) => (issue.code === "invalid_type" ? "Request body must be a JSON object" : undefined) },
-);
+export const saveSettingsRequestSchema = z
+	.strictObject(
+		{
+			provider: providerSchema,
+			apiKey: apiKeySchema,
+			/** Check the key with the CRM before saving it (Close only). */
+			verify: z.optional(z.boolean({ error: "verify must be true or false" })),
+		},
+		{ error: (issue) => (issue.code === "invalid_type" ? "Request body must be a JSON object" : undefined) },
+	)
+	.check(
+		z.refine((body) => !(body.verify === true && body.provider === "bullhorn"), {
+			path: ["verify"],
+			message: BULLHORN_CANNOT_VERIFY,
+		}),
+	);
 export type SaveSettingsRequest = z.infer<typeof saveSettingsRequestSchema>;
 
 const isoTimestamp = z.string();
@@ -48,6 +60,7 @@ export const settingsResponseSchema = z.object({
 	apiKeyMasked: z.nullable(z.string()),
 	apiKeyId: z.optional(z.string()),
 	connectedBy: z.optional(z.string()),
+	verifiedAt: z.optional(isoTimestamp),
 });
 export type SettingsResponse = z.infer<typeof settingsResponseSchema>;
 
@@ -56,6 +69,8 @@ export const saveSettingsResponseSchema = z.object({
 	success: z.literal(true),
 	provider: providerSchema,
 	connectedAt: isoTimestamp,
+	/** Present when the request asked for `verify` and the CRM accepted the key. */
+	verified: z.optional(z.literal(true)),
 });
 export type SaveSettingsResponse = z.infer<typeof saveSettingsResponseSchema>;
 
@@ -70,14 +85,24 @@ export type DisconnectResponse = z.infer<typeof disconnectResponseSchema>;
  * The record kept at `private_metadata.crm`. Read leniently (older records may lack the newer fields);
  * written whole, every field present, so one deep-merging PATCH replaces any earlier record exactly.
  */
+export const apiKeyEnvelopeSchema = z.object({
+	v: z.literal(1),
+	alg: z.literal("A256GCM"),
+	kid: z.string(),
+	iv: z.string(),
+	ct: z.string(),
+});
+
 export const storedRecordSchema = z.object({
 	provider: providerSchema,
-	apiKey: z.string(),
+	/** Plaintext, or an AES-256-GCM envelope when `CRM_ENCRYPTION_KEYS` is set. */
+	apiKey: z.union([z.string(), apiKeyEnvelopeSchema]),
 	/** Null when the key is too short to show any of it. */
 	apiKeyLast4: z.optional(z.nullable(z.string())),
 	apiKeyId: z.optional(z.nullable(z.string())),
 	connectedAt: isoTimestamp,
 	connectedBy: z.optional(z.nullable(z.string())),
+	verifiedAt: z.optional(z.nullable(isoTimestamp)),
 });
 export type StoredRecord = z.infer<typeof storedRecordSchema>;
 

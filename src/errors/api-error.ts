@@ -1,3 +1,5 @@
+import type { ErrorDetail } from "./error-body.ts";
+
 /** Every error code the API can answer with, and the HTTP status each one maps to. */
 export const ERROR_STATUS = {
 	VALIDATION_ERROR: 400,
@@ -7,23 +9,13 @@ export const ERROR_STATUS = {
 	PAYLOAD_TOO_LARGE: 413,
 	RATE_LIMITED: 429,
 	INTERNAL_ERROR: 500,
+	UPSTREAM_UNAVAILABLE: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
-/** One problem with one field of the request; `path` is the dotted field path ("" for the body itself). */
-export interface ErrorDetail {
-	path: string;
-	message: string;
-}
-
-/** The one error body of the API (SPEC §3). */
-export interface ErrorBody {
-	error: string;
-	code: ErrorCode;
-	requestId: string;
-	details?: ErrorDetail[];
-}
+// The body's shape is a zod schema in error-body.ts, for the OpenAPI document; its types are kept here too.
+export type { ErrorBody, ErrorDetail } from "./error-body.ts";
 
 /**
  * An error meant for the client: its message is safe to show and says what to do.
@@ -40,9 +32,9 @@ export class ApiError extends Error {
 	constructor(
 		code: ErrorCode,
 		message: string,
-		options: { details?: ErrorDetail[]; headers?: Record<string, string> } = {},
+		options: { details?: ErrorDetail[]; headers?: Record<string, string>; cause?: unknown } = {},
 	) {
-		super(message);
+		super(message, { cause: options.cause });
 		this.name = "ApiError";
 		this.code = code;
 		this.details = options.details;

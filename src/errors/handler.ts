@@ -14,19 +14,16 @@ import { ApiError, type ErrorBody } from "./api-error.ts";
  * app.onError(handleError);
  */
 export const handleError: ErrorHandler<AppEnv> = (error, c) => {
-	if (error instanceof ApiError) return errorResponse(c, error);
+	if (error instanceof ApiError) {
+		// An ApiError caused by an upstream failure (e.g. Close unreachable) still leaves its trace.
+		if (error.cause instanceof UpstreamError) logUpstreamFailure(error.cause, c.get("requestId"));
+		return errorResponse(c, error);
+	}
 
 	if (error instanceof ConfigError) {
 		log("error", { msg: "configuration error", problem: error.message, requestId: c.get("requestId") });
 	} else if (error instanceof UpstreamError) {
-		log("error", {
-			msg: "upstream failure",
-			service: error.service,
-			problem: error.message,
-			upstreamStatus: error.status ?? null,
-			attempts: error.attempts,
-			requestId: c.get("requestId"),
-		});
+		logUpstreamFailure(error, c.get("requestId"));
 	} else {
 		log("error", { msg: "unexpected error", errorName: error.name, requestId: c.get("requestId") });
 	}
@@ -45,4 +42,15 @@ export function errorResponse(c: Context<AppEnv>, error: ApiError): Response {
 		...(error.details ? { details: error.details } : {}),
 	};
 	return c.json(body, error.status, error.headers);
+}
+
+function logUpstreamFailure(error: UpstreamError, requestId: string): void {
+	log("error", {
+		msg: "upstream failure",
+		service: error.service,
+		problem: error.message,
+		upstreamStatus: error.status ?? null,
+		attempts: error.attempts,
+		requestId,
+	});
 }

@@ -3,14 +3,13 @@ import { ApiError } from "../errors/api-error.ts";
 import { Hono } from "../http/hono.ts";
 import type { HealthResponse } from "./schemas.ts";
 
-export const HEALTH_PATH = "/api/v1/health";
 const ALLOWED_METHODS = "GET, HEAD";
 const OK: HealthResponse = { status: "ok" };
 
 /**
- * `GET /api/v1/health`: answers `{ "status": "ok" }` without authentication and without calling
- * Clerk, through the same middleware as every API route (request id, log line, `no-store`,
- * configuration), so a broken configuration fails it too. `npm run bench` uses it as the baseline.
+ * `GET /api/v1/health`: answers `{ "status": "ok" }` without authentication, configuration or any call
+ * to Clerk, through the middleware every request passes (request id, log line, `no-store`). Mount it
+ * before `services()`, like the OpenAPI document. `npm run bench` uses it as its baseline.
  *
  * @example
  * app.route(HEALTH_PATH, healthRoutes);

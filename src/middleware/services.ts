@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { clerkOrganizationStore } from "../clerk/organization-store.ts";
+import { checkCloseApiKey } from "../close/close-client.ts";
 import { loadConfig } from "../config/config.ts";
 import { crmSettingsService } from "../crm/settings-service.ts";
 
@@ -17,7 +18,12 @@ export function services(): MiddlewareHandler<AppEnv> {
 		c.set("config", config);
 		c.set(
 			"crmSettings",
-			crmSettingsService(clerkOrganizationStore(config), () => new Date()),
+			crmSettingsService({
+				store: clerkOrganizationStore(config),
+				now: () => new Date(),
+				keyRing: config.encryptionKeys,
+				checkCloseApiKey: (apiKey) => checkCloseApiKey(config.closeApiUrl, apiKey),
+			}),
 		);
 		await next();
 	};

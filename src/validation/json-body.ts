@@ -4,9 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import type * as z from "zod/mini";
 import type { AppEnv } from "../app-env.ts";
 import { ApiError, type ErrorDetail } from "../errors/api-error.ts";
-
-/** Largest request body read; anything longer is refused before it is parsed. */
-export const MAX_BODY_BYTES = 16 * 1024;
+import { MAX_BODY_BYTES } from "./limits.ts";
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.-]+\+)?json$/i;
 

@@ -1,6 +1,13 @@
 /** Calls the Worker through its fetch handler, inside workerd, the way the platform does. */
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../../src/index.ts";
+import document from "../../src/openapi/openapi.json" with { type: "json" };
+import { contractCheck } from "./contract.ts";
+
+const contract = contractCheck(document);
+
+/** Configuration to replace for one call; CRM_ENCRYPTION_KEYS is an optional secret, so not in Env. */
+export type EnvOverrides = Partial<Record<keyof Env | "CRM_ENCRYPTION_KEYS", string>>;
 
 export const SETTINGS_URL = "https://crm.example.com/api/v1/operations/crm/settings";
 
@@ -10,24 +17,30 @@ export interface ApiResponse {
 	body: unknown;
 }
 
-/** Sends `request` to the Worker, with `envOverrides` replacing configuration for this call only. */
-export async function send(
-	request: Request,
-	envOverrides: Partial<Record<keyof Env, string>> = {},
-): Promise<ApiResponse> {
+/**
+ * Sends `request` to the Worker, with `envOverrides` replacing configuration for this call only. The
+ * response must match the OpenAPI document (see contract.ts): a mismatch fails the test that sent it.
+ */
+export async function send(request: Request, envOverrides: EnvOverrides = {}): Promise<ApiResponse> {
 	const ctx = createExecutionContext();
 	const bindings = Object.keys(envOverrides).length === 0 ? env : { ...env, ...envOverrides };
 	const response = await worker.fetch(request, bindings, ctx);
 	await waitOnExecutionContext(ctx);
 	const text = await response.text();
-	return { status: response.status, headers: response.headers, body: text === "" ? null : JSON.parse(text) };
+	const received = {
+		status: response.status,
+		headers: response.headers,
+		body: text === "" ? null : JSON.parse(text),
+	};
+	contract.response(request.method, request.url, received);
+	return received;
 }
 
 interface CallOptions {
 	token?: string;
 	body?: unknown;
 	headers?: Record<string, string>;
-	env?: Partial<Record<keyof Env, string>>;
+	env?: EnvOverrides;
 }
 
 /** A request to the settings endpoint: JSON body when given, bearer token when given. */

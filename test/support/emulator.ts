@@ -28,6 +28,7 @@ export function organization(orgId: string): Promise<Organization> {
 	return control<Organization>("GET", `/organizations/${orgId}`);
 }
 
+/** The upstream calls recorded for `target`: an organization id (Clerk) or a Close key id. */
 export async function clerkCalls(orgId: string): Promise<RecordedCall[]> {
 	const { calls } = await control<{ calls: RecordedCall[] }>(
 		"GET",
@@ -43,4 +44,17 @@ export function queueClerkFaults(orgId: string, faults: Fault[]): Promise<void> 
 
 export function queueCloseFaults(closeApiKey: string, faults: Fault[]): Promise<void> {
 	return control("POST", "/faults", { closeApiKey, faults });
+}
+
+/** A Close API key of its own (`api_<id>.<secret>`) that the emulator's Close accepts. */
+export async function newCloseApiKey(): Promise<string> {
+	const random = () => crypto.randomUUID().replaceAll("-", "");
+	const apiKey = `api_${random().slice(0, 22)}.${random()}`;
+	await control("POST", "/close-keys", { apiKey });
+	return apiKey;
+}
+
+/** The Close calls made with `apiKey` (recorded under the key's shareable id). */
+export function closeCalls(apiKey: string): Promise<RecordedCall[]> {
+	return clerkCalls(apiKey.split(".")[0] as string);
 }

@@ -1,0 +1,213 @@
+/**
+ * `npm run dev`: the Worker on localhost under `wrangler dev`, running the production code path.
+ *
+ * - `.dev.vars` with real CLERK_SECRET_KEY and CLERK_JWT_KEY: plain `wrangler dev` against real Clerk.
+ * - Otherwise (a fresh machine, no Clerk account): the local Clerk emulator on EMULATOR_PORT (8788), the
+ *   development keys of `.dev/`, and a Worker configured by `--env-file` to use both; once it answers,
+ *   a ready-to-paste block of curl commands with an admin token.
+ *
+ * Ctrl-C or SIGTERM stops wrangler and the emulator; when wrangler exits, so does this, with its code.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { startEmulator } from "../emulator/server.ts";
+import {
+	DEV_CLOSE_API_KEY,
+	DEV_DIR,
+	DEV_ORG_ID,
+	DEV_USER_ID,
+	loadOrCreateDevKeys,
+	mintDevToken,
+	ROOT,
+	readDevVarsState,
+} from "./dev-keys.ts";
+
+const SETTINGS_PATH = "/api/v1/operations/crm/settings";
+const READY_TIMEOUT_MS = 60_000;
+// Run wrangler's own entry with this Node (24, from the `node` devDependency) rather than whatever
+// `node` is first on PATH: wrangler refuses Node < 22.12, and a machine may carry Node 20.
+const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+// Configuration `npm run dev` owns in emulator mode. wrangler lets process.env override an --env-file,
+// so a value left in the developer's shell would silently point the Worker at something else.
+const EMULATOR_MODE_VARS = ["CLERK_SECRET_KEY", "CLERK_JWT_KEY", "CLERK_API_URL", "CLOSE_API_URL"];
+
+const port = portFromEnv("PORT", 8787);
+const devVars = readDevVarsState();
+
+if (devVars.kind === "real-clerk") {
+	console.log(
+		"npm run dev: .dev.vars sets CLERK_SECRET_KEY and CLERK_JWT_KEY, so the Worker uses your real Clerk instance.\n" +
+			"Session tokens must come from your front end (Clerk's getToken()); `npm run token` tokens will be refused.\n",
+	);
+	runWrangler(["dev", "--port", String(port)], process.env);
+} else {
+	if (devVars.kind === "incomplete") {
+		console.log(`npm run dev: ignoring .dev.vars (${devVars.reason}); using the local Clerk emulator.\n`);
+	}
+	await startWithEmulator();
+}
+
+async function startWithEmulator() {
+	const emulatorPort = portFromEnv("EMULATOR_PORT", 8788);
+	await assertPortFree(emulatorPort, "EMULATOR_PORT");
+	await assertPortFree(port, "PORT");
+
+	const keys = await loadOrCreateDevKeys();
+	const emulator = await startEmulator({
+		secretKey: keys.secretKey,
+		port: emulatorPort,
+		autoCreateOrganizations: true,
+		closeApiKeys: [DEV_CLOSE_API_KEY],
+	});
+
+	// With --env-file, wrangler reads only the files named, never .dev.vars or .env (wrangler 4,
+	// getVarsForDev), so a stray .dev.vars cannot mix with these values.
+	const envFile = join(DEV_DIR, "emulator.env");
+	const jwtKeyBody = keys.publicKeyPem.replace(/-----[A-Z ]+-----|\s/g, "");
+	writeFileSync(
+		envFile,
+		[
+			"# Written by `npm run dev` on every start: the Worker's secrets for the local Clerk emulator.",
+			`CLERK_SECRET_KEY=${keys.secretKey}`,
+			`CLERK_JWT_KEY=${jwtKeyBody}`,
+			`CLERK_API_URL=${emulator.url}`,
+			`CLOSE_API_URL=${emulator.url}`,
+			"",
+		].join("\n"),
+		{ mode: 0o600 },
+	);
+
+	// CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV=false in a shell would make wrangler skip --env-file too.
+	const env: NodeJS.ProcessEnv = { ...process.env, CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: "true" };
+	for (const name of EMULATOR_MODE_VARS) delete env[name];
+	const wrangler = runWrangler(["dev", "--env-file", envFile, "--port", String(port)], env, () =>
+		emulator.close(),
+	);
+
+	const token = await mintDevToken(keys, {
+		orgId: DEV_ORG_ID,
+		role: "org:admin",
+		userId: DEV_USER_ID,
+		version: 2,
+		expiresInSeconds: 3600,
+	});
+	const apiUrl = `http://127.0.0.1:${port}${SETTINGS_PATH}`;
+	const status = await waitForWorker(apiUrl, token, wrangler);
+	if (status === undefined) return; // wrangler exited; its exit handler ends this process
+	if (status === "timeout") {
+		console.error(
+			`npm run dev: the Worker did not answer within ${READY_TIMEOUT_MS / 1000} s; still waiting.`,
+		);
+	} else if (status !== 200) {
+		console.error(`npm run dev: warning: GET ${SETTINGS_PATH} with the token below answered ${status}.`);
+	}
+	console.log(helpText(apiUrl, emulator.url, token));
+}
+
+/**
+ * Starts wrangler with the terminal attached, stops it on Ctrl-C or SIGTERM, and exits with its code
+ * once it has gone (after `cleanup`, which stops the emulator).
+ */
+function runWrangler(args: string[], env: NodeJS.ProcessEnv, cleanup?: () => Promise<void>): ChildProcess {
+	const child = spawn(process.execPath, [WRANGLER, ...args], { cwd: ROOT, env, stdio: "inherit" });
+
+	const stop = (signal: NodeJS.Signals) => {
+		// Ctrl-C already reached wrangler through the terminal's process group; SIGTERM did not.
+		if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+		// wrangler normally stops workerd and exits within a second; never hang on it.
+		setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
+	};
+	process.on("SIGINT", stop);
+	process.on("SIGTERM", stop);
+
+	child.on("error", async (error) => {
+		console.error(`npm run dev: could not start wrangler: ${error.message}`);
+		await cleanup?.();
+		process.exit(1);
+	});
+	child.on("exit", async (code, signal) => {
+		await cleanup?.();
+		process.exit(code ?? (signal === "SIGINT" ? 130 : 1));
+	});
+	return child;
+}
+
+/**
+ * Polls the settings endpoint until the Worker gives any HTTP answer; returns its status, "timeout",
+ * or undefined if wrangler exited first. The request carries the printed token, so a 200 here
+ * proves the printed curl works.
+ */
+async function waitForWorker(
+	url: string,
+	token: string,
+	wrangler: ChildProcess,
+): Promise<number | "timeout" | undefined> {
+	const deadline = Date.now() + READY_TIMEOUT_MS;
+	while (Date.now() < deadline) {
+		if (wrangler.exitCode !== null || wrangler.signalCode !== null) return undefined;
+		try {
+			const response = await fetch(url, {
+				headers: { Authorization: `Bearer ${token}` },
+				signal: AbortSignal.timeout(5_000),
+			});
+			await response.body?.cancel();
+			return response.status;
+		} catch {
+			await new Promise((resolve) => setTimeout(resolve, 500));
+		}
+	}
+	return "timeout";
+}
+
+function helpText(apiUrl: string, emulatorUrl: string, token: string): string {
+	const auth = `-H "Authorization: Bearer $TOKEN"`;
+	const body = JSON.stringify({ provider: "close", apiKey: DEV_CLOSE_API_KEY });
+	const line = "-".repeat(100);
+	return `
+${line}
+CRM settings API (development): ${apiUrl}
+Clerk: local emulator at ${emulatorUrl}. Organizations are created on first use and kept in memory
+until you stop \`npm run dev\`. Keys: .dev/ (delete the folder for fresh ones).
+
+Paste into a shell: an org:admin token of ${DEV_ORG_ID} (valid 1 hour) and a GET, which answers
+{"connected":false,"provider":null,"apiKeyMasked":null} until you connect a CRM:
+
+  TOKEN='${token}'
+  curl -s -w '\\n' ${apiUrl} ${auth}
+
+Connect Close (the emulator's Close accepts the key ${DEV_CLOSE_API_KEY}), then disconnect:
+
+  curl -s -w '\\n' -X POST ${apiUrl} ${auth} -H 'Content-Type: application/json' -d '${body}'
+  curl -s -w '\\n' -X DELETE ${apiUrl} ${auth}
+
+More tokens: TOKEN=$(npm run -s token -- --org ORG --role ROLE)   (--help for --user, --v1, --ttl;
+a --role org:member token reads but gets 403 on POST and DELETE)
+Stop with Ctrl-C.
+${line}`;
+}
+
+function portFromEnv(name: string, fallback: number): number {
+	const raw = process.env[name];
+	if (raw === undefined || raw === "") return fallback;
+	const value = Number(raw);
+	if (!Number.isInteger(value) || value < 1 || value > 65535) {
+		console.error(`npm run dev: ${name}=${raw} is not a port number`);
+		process.exit(2);
+	}
+	return value;
+}
+
+/** Fails early with the variable to change, rather than a stack trace from deep inside a server. */
+async function assertPortFree(port: number, variable: string): Promise<void> {
+	const free = await new Promise<boolean>((resolve) => {
+		const probe = createServer();
+		probe.once("error", () => resolve(false));
+		probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
+	});
+	if (!free) {
+		console.error(`npm run dev: port ${port} is in use; set ${variable} to another port.`);
+		process.exit(1);
+	}
+}

@@ -1,0 +1,52 @@
+import { encodeBase64 } from "../crypto/key-ring.ts";
+import { ApiError } from "../errors/api-error.ts";
+import { fetchWithRetry, type RetryPolicy, UpstreamError } from "../http/fetch-with-retry.ts";
+
+/**
+ * 2 s per attempt, 3 s in all: with Clerk's 5 s after it, a verified save still answers within 8 s
+ * when both upstreams hang.
+ */
+export const CLOSE_RETRY_POLICY: RetryPolicy = {
+	attemptTimeoutMs: 2000,
+	totalBudgetMs: 3000,
+	maxAttempts: 3,
+	baseDelayMs: 100,
+};
+
+export type CloseKeyCheck = "accepted" | "rejected";
+
+/**
+ * Asks Close whether `apiKey` works: one `GET /api/v1/me/` with HTTP Basic auth (the key as user name,
+ * empty password), retried on 429/5xx/timeouts. 401 and 403 mean rejected; when Close cannot be
+ * reached the caller gets `503 UPSTREAM_UNAVAILABLE`; any other answer is an `UpstreamError` (500).
+ *
+ * @example
+ * if ((await checkCloseApiKey(config.closeApiUrl, key)) === "rejected") throw …;
+ */
+export async function checkCloseApiKey(closeApiUrl: string, apiKey: string): Promise<CloseKeyCheck> {
+	// Basic credentials are base64 of UTF-8 (RFC 7617); btoa alone would throw on non-Latin-1 keys.
+	const credentials = encodeBase64(new TextEncoder().encode(`${apiKey}:`));
+	const makeRequest = () =>
+		new Request(`${closeApiUrl}/api/v1/me/`, {
+			headers: { Authorization: `Basic ${credentials}`, Accept: "application/json" },
+		});
+
+	let response: Response;
+	try {
+		response = await fetchWithRetry("close", makeRequest, CLOSE_RETRY_POLICY);
+	} catch (error) {
+		if (!(error instanceof UpstreamError)) throw error;
+		throw new ApiError(
+			"UPSTREAM_UNAVAILABLE",
+			"Close could not be reached to verify the API key; nothing was saved. Try again shortly.",
+			{ headers: { "Retry-After": "30" }, cause: error },
+		);
+	}
+	await response.body?.cancel();
+	if (response.ok) return "accepted";
+	if (response.status === 401 || response.status === 403) return "rejected";
+	throw new UpstreamError("close", `GET /api/v1/me/ answered HTTP ${response.status}`, {
+		status: response.status,
+		attempts: 1,
+	});
+}

@@ -1,0 +1,62 @@
+import { ConfigError } from "../config/config-error.ts";
+
+/**
+ * The at-rest encryption key ring of `CRM_ENCRYPTION_KEYS`: comma-separated `keyId:base64(32 bytes)`.
+ * The first key encrypts new records; every key decrypts, so a key can be rotated in without
+ * rewriting old records and retired once none uses it.
+ */
+
+export interface KeyRing {
+	/** Id of the key that encrypts new records. */
+	primaryId: string;
+	/** AES-256 key bytes by id. */
+	keys: ReadonlyMap<string, Uint8Array>;
+}
+
+/** `CRM_ENCRYPTION_KEYS` is malformed. The message says how, and never contains key material. */
+export class KeyRingError extends ConfigError {
+	constructor(message: string) {
+		super(`CRM_ENCRYPTION_KEYS: ${message}`);
+		this.name = "KeyRingError";
+	}
+}
+
+const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
+
+/**
+ * Parses a key ring; `undefined` or blank means no encryption. Throws `KeyRingError` for anything
+ * malformed — never a silent fallback to plaintext.
+ *
+ * @example
+ * parseKeyRing("k2026:3q2+7w…=,k2025:q83v…=")?.primaryId; // "k2026"
+ */
+export function parseKeyRing(value: string | undefined): KeyRing | null {
+	if (value === undefined || value.trim() === "") return null;
+	const keys = new Map<string, Uint8Array>();
+	for (const entry of value.split(",")) {
+		const separator = entry.indexOf(":");
+		const id = entry.slice(0, separator).trim();
+		const secret = entry.slice(separator + 1).trim();
+		if (separator < 0 || !KEY_ID.test(id)) {
+			throw new KeyRingError(
+				"each entry must be keyId:base64Key, with a key id of 1-32 letters, digits, _ or -",
+			);
+		}
+		if (keys.has(id)) throw new KeyRingError(`key id "${id}" appears twice`);
+		const bytes = decodeBase64(secret);
+		if (bytes?.length !== 32) throw new KeyRingError(`key "${id}" must be 32 bytes, base64-encoded`);
+		keys.set(id, bytes);
+	}
+	const primaryId = keys.keys().next().value as string;
+	return { primaryId, keys };
+}
+
+export function decodeBase64(text: string): Uint8Array | null {
+	if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) return null;
+	const binary = atob(text);
+	return Uint8Array.from(binary, (char) => char.charCodeAt(0));
+}
+
+export function encodeBase64(bytes: Uint8Array): string {
+	return btoa(String.fromCharCode(...bytes));
+}

@@ -1,0 +1,187 @@
+/**
+ * The error responses of the OpenAPI document (SPEC §3): one per error code, plus the reference's
+ * `Organization ID required`, the other meaning of 400. Keyed by `ErrorCode`, so a code added to
+ * `ERROR_STATUS` does not type-check until it is documented here.
+ */
+import { ERROR_STATUS, type ErrorCode, ORGANIZATION_ID_REQUIRED } from "../errors/api-error.ts";
+import type { ErrorBody } from "../errors/error-body.ts";
+import { MAX_BODY_BYTES } from "../validation/limits.ts";
+import { COMMON_HEADERS } from "./operations.ts";
+
+type Example = Pick<ErrorBody, "error" | "details">;
+
+interface ErrorResponseDoc {
+	/** The component's name under `#/components/responses/`. */
+	name: string;
+	description: string;
+	examples: Record<string, { summary: string; value: Example }>;
+	/** Headers this response carries besides the ones every response does. */
+	headers?: Record<string, string>;
+}
+
+const REQUEST_ID_EXAMPLE = "5f0c6e9e-8a4b-4c1e-9d2a-3b7f1e6a0c42";
+
+const organizationIdRequired = {
+	summary: "No valid authentication, or no active organization in the session",
+	value: { error: ORGANIZATION_ID_REQUIRED },
+};
+
+const ERROR_RESPONSES: Record<ErrorCode, ErrorResponseDoc> = {
+	VALIDATION_ERROR: {
+		name: "ValidationError",
+		description:
+			"Either the request body is invalid (not JSON, wrong types, unknown provider, an empty, blank, oversized or control-character `apiKey`, an unknown field), with `details` naming each field at fault; " +
+			`or the request has no valid authentication, with the message \`${ORGANIZATION_ID_REQUIRED}\`.`,
+		examples: {
+			invalidBody: {
+				summary: "Invalid fields",
+				value: {
+					error: "Request body is invalid",
+					details: [
+						{ path: "provider", message: 'provider must be "close" or "bullhorn"' },
+						{ path: "apiKey", message: "apiKey must not be empty or blank" },
+					],
+				},
+			},
+			notJson: {
+				summary: "A body that is not JSON",
+				value: { error: "Request body must be JSON (Content-Type: application/json)" },
+			},
+			closeRejected: {
+				summary: "`verify: true` and Close refused the key",
+				value: {
+					error: "Close rejected the API key",
+					details: [{ path: "apiKey", message: "Close rejected the API key" }],
+				},
+			},
+			organizationIdRequired,
+		},
+	},
+	FORBIDDEN: {
+		name: "Forbidden",
+		description: "The caller is a member of the organization whose role may not change CRM settings.",
+		examples: {
+			forbidden: {
+				summary: "A role that may only read",
+				value: { error: "Your role in this organization cannot change CRM settings" },
+			},
+		},
+	},
+	NOT_FOUND: {
+		name: "NotFound",
+		description: "No such path. Answered for every path this document does not list.",
+		examples: {
+			notFound: { summary: "Unknown path", value: { error: "No such endpoint: GET /api/v1/crm" } },
+		},
+	},
+	METHOD_NOT_ALLOWED: {
+		name: "MethodNotAllowed",
+		description:
+			"The path does not offer this method; `Allow` lists those it does. Answered for every method a listed path does not offer.",
+		examples: {
+			methodNotAllowed: {
+				summary: "PUT instead of POST",
+				value: { error: "PUT is not supported here; use GET, HEAD, POST, DELETE, OPTIONS" },
+			},
+		},
+		headers: { Allow: "Allow" },
+	},
+	PAYLOAD_TOO_LARGE: {
+		name: "PayloadTooLarge",
+		description: `The request body is larger than ${MAX_BODY_BYTES} bytes.`,
+		examples: {
+			tooLarge: {
+				summary: "An oversized body",
+				value: { error: `Request body must be at most ${MAX_BODY_BYTES} bytes` },
+			},
+		},
+	},
+	RATE_LIMITED: {
+		name: "RateLimited",
+		description:
+			"The organization changed its CRM settings too often; try again after `Retry-After` seconds.",
+		examples: {
+			rateLimited: {
+				summary: "More than 10 changes in a minute",
+				value: { error: "Too many changes to this organization's CRM settings; try again in a minute" },
+			},
+		},
+		headers: { "Retry-After": "RetryAfter" },
+	},
+	INTERNAL_ERROR: {
+		name: "InternalError",
+		description:
+			"Anything else, a failure of Clerk included. The message never carries upstream text, stack traces or secrets; quote `requestId` when reporting it.",
+		examples: { internal: { summary: "Any server-side failure", value: { error: "Internal server error" } } },
+	},
+	UPSTREAM_UNAVAILABLE: {
+		name: "UpstreamUnavailable",
+		description:
+			"A save with `verify: true` could not reach the CRM to check the key; nothing was saved. Try again after `Retry-After` seconds, or save without `verify`.",
+		examples: {
+			closeUnreachable: {
+				summary: "Close could not be reached",
+				value: {
+					error: "Close could not be reached to verify the API key; nothing was saved. Try again shortly.",
+				},
+			},
+		},
+		headers: { "Retry-After": "RetryAfter" },
+	},
+};
+
+/**
+ * `#/components/responses` for the errors: each names its status's one code in the body schema and
+ * gives complete example bodies.
+ *
+ * @example
+ * errorResponses().Forbidden; // { description, headers, content: { "application/json": … } }
+ */
+export function errorResponses(): Record<string, unknown> {
+	const documented: [ErrorCode, ErrorResponseDoc][] = [
+		...(Object.entries(ERROR_RESPONSES) as [ErrorCode, ErrorResponseDoc][]),
+		[
+			"VALIDATION_ERROR",
+			{
+				name: "OrganizationIdRequired",
+				description: `The request has no valid authentication (a missing, invalid or expired Clerk session token, or a session without an active organization): the reference's 400 with the message \`${ORGANIZATION_ID_REQUIRED}\`.`,
+				examples: { organizationIdRequired },
+			},
+		],
+	];
+	// By status, so that both meanings of 400 stand together.
+	documented.sort(([a], [b]) => ERROR_STATUS[a] - ERROR_STATUS[b]);
+	return Object.fromEntries(
+		documented.map(([code, doc]) => [
+			doc.name,
+			{
+				description: `${ERROR_STATUS[code]} ${code}: ${doc.description}`,
+				headers: {
+					...COMMON_HEADERS,
+					...Object.fromEntries(
+						Object.entries(doc.headers ?? {}).map(([header, component]) => [
+							header,
+							{ $ref: `#/components/headers/${component}` },
+						]),
+					),
+				},
+				content: {
+					"application/json": {
+						// `code` narrowed to this status's code; the rest is the one error body.
+						schema: { $ref: "#/components/schemas/ErrorBody", properties: { code: { const: code } } },
+						examples: Object.fromEntries(
+							Object.entries(doc.examples).map(([name, { summary, value }]) => [
+								name,
+								{ summary, value: exampleBody(code, value) },
+							]),
+						),
+					},
+				},
+			},
+		]),
+	);
+}
+
+function exampleBody(code: ErrorCode, { error, details }: Example): ErrorBody {
+	return { error, code, requestId: REQUEST_ID_EXAMPLE, ...(details ? { details } : {}) };
+}

@@ -1,0 +1,129 @@
+/**
+ * The operations of the OpenAPI document: which request each path and method takes and which
+ * responses it may answer. Schemas, error responses and headers are referenced from `components`.
+ */
+import { SETTINGS_PATH } from "../crm/path.ts";
+import { HEALTH_PATH } from "../health/path.ts";
+import { MAX_BODY_BYTES } from "../validation/limits.ts";
+import { OPENAPI_PATH } from "./path.ts";
+
+const schemaRef = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+const responseRef = (name: string) => ({ $ref: `#/components/responses/${name}` });
+const headerRef = (name: string) => ({ $ref: `#/components/headers/${name}` });
+
+/** Headers every response carries. */
+export const COMMON_HEADERS = {
+	"X-Request-Id": headerRef("RequestId"),
+	"Cache-Control": headerRef("CacheControl"),
+};
+
+const ok = (description: string, schemaId: string) => ({
+	description,
+	headers: COMMON_HEADERS,
+	content: { "application/json": { schema: schemaRef(schemaId) } },
+});
+
+/**
+ * The document's `paths`. A status an operation does not list here is one the contract test refuses.
+ *
+ * @example
+ * operationPaths()["/api/v1/openapi.json"].get.security; // [] — public
+ */
+export function operationPaths() {
+	return {
+		[SETTINGS_PATH]: {
+			parameters: [{ $ref: "#/components/parameters/RequestId" }],
+			get: {
+				tags: ["CRM settings"],
+				operationId: "getCrmSettings",
+				summary: "Get CRM settings",
+				description:
+					"Retrieve the current CRM settings of the organization: connection status, provider and a masked API key. Any member of the organization may read them.",
+				responses: {
+					200: ok("The organization's CRM settings.", "CrmSettings"),
+					400: responseRef("OrganizationIdRequired"),
+					500: responseRef("InternalError"),
+				},
+			},
+			post: {
+				tags: ["CRM settings"],
+				operationId: "saveCrmSettings",
+				summary: "Save CRM settings",
+				description:
+					"Connect a CRM provider to the organization by saving the provider and its API key, replacing any CRM connected before. Needs a role that may change CRM settings (by default `org:admin`).",
+				requestBody: {
+					required: true,
+					description: `A JSON object of at most ${MAX_BODY_BYTES} bytes.`,
+					content: { "application/json": { schema: schemaRef("SaveCrmSettingsRequest") } },
+				},
+				responses: {
+					200: ok("The CRM is connected.", "SaveCrmSettingsResponse"),
+					400: responseRef("ValidationError"),
+					403: responseRef("Forbidden"),
+					413: responseRef("PayloadTooLarge"),
+					429: responseRef("RateLimited"),
+					500: responseRef("InternalError"),
+					503: responseRef("UpstreamUnavailable"),
+				},
+			},
+			delete: {
+				tags: ["CRM settings"],
+				operationId: "disconnectCrm",
+				summary: "Disconnect CRM",
+				description:
+					"Disconnect the CRM from the organization, removing every CRM setting including the stored API key. Succeeds also when nothing was connected. Needs a role that may change CRM settings.",
+				responses: {
+					200: ok("The CRM is disconnected.", "DisconnectCrmResponse"),
+					400: responseRef("OrganizationIdRequired"),
+					403: responseRef("Forbidden"),
+					429: responseRef("RateLimited"),
+					500: responseRef("InternalError"),
+				},
+			},
+			options: {
+				tags: ["CRM settings"],
+				operationId: "preflightCrmSettings",
+				summary: "CORS preflight",
+				description:
+					"Answered for browsers; the `Access-Control-Allow-*` headers are present only for the front-end origins the deployment allows.",
+				security: [],
+				responses: {
+					204: { description: "Preflight answered.", headers: COMMON_HEADERS },
+					500: responseRef("InternalError"),
+				},
+			},
+		},
+		[HEALTH_PATH]: {
+			get: {
+				tags: ["Health"],
+				operationId: "getHealth",
+				summary: "Health check",
+				description: "Public: needs no authentication, reads no configuration and makes no call to Clerk.",
+				security: [],
+				responses: {
+					200: ok("The Worker is up.", "HealthResponse"),
+				},
+			},
+		},
+		[OPENAPI_PATH]: {
+			get: {
+				tags: ["Documentation"],
+				operationId: "getOpenApiDocument",
+				summary: "This OpenAPI document",
+				description: "Public: needs no authentication.",
+				security: [],
+				responses: {
+					200: {
+						description: "The OpenAPI 3.1 document of this API.",
+						headers: COMMON_HEADERS,
+						content: {
+							"application/json": {
+								schema: { type: "object", required: ["openapi", "info", "paths"] },
+							},
+						},
+					},
+				},
+			},
+		},
+	};
+}

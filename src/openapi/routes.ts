@@ -1,0 +1,24 @@
+import type { AppEnv } from "../app-env.ts";
+import { ApiError } from "../errors/api-error.ts";
+import { Hono } from "../http/hono.ts";
+import document from "./openapi.json" with { type: "json" };
+
+/**
+ * Serves the OpenAPI document that `npm run openapi` generates from the zod schemas. It is public and
+ * needs no configuration, so mount it before the middleware that parses the configuration: the
+ * document stays readable even when the Worker is misconfigured.
+ *
+ * @example
+ * app.route(OPENAPI_PATH, openApiRoutes);
+ */
+export const openApiRoutes = new Hono<AppEnv>()
+	.get("/", (c) => {
+		// A document with no secrets in it: any site may load it, e.g. an API explorer.
+		c.header("Access-Control-Allow-Origin", "*");
+		return c.json(document);
+	})
+	.all("/", (c) => {
+		throw new ApiError("METHOD_NOT_ALLOWED", `${c.req.method} is not supported here; use GET, HEAD`, {
+			headers: { Allow: "GET, HEAD" },
+		});
+	});

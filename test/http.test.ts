@@ -1,0 +1,140 @@
+import { describe, expect, inject, it } from "vitest";
+import { TEST_FRONTEND_ORIGIN } from "./constants.ts";
+import { errorBody, getSettings, SETTINGS_URL, send } from "./support/api.ts";
+import { newOrganization } from "./support/emulator.ts";
+import { captureLogs } from "./support/logs.ts";
+import { tokenFor } from "./support/tokens.ts";
+
+describe("paths and methods the API does not have", () => {
+	it("an unknown path → 404 NOT_FOUND in the error shape", async () => {
+		const response = await send(new Request("https://crm.example.com/api/v1/operations/crm/nope"));
+		expect(response.status).toBe(404);
+		expect(response.body).toEqual(
+			errorBody(response, "NOT_FOUND", "No such endpoint: GET /api/v1/operations/crm/nope"),
+		);
+		expect(response.headers.get("Cache-Control")).toBe("no-store");
+	});
+
+	it("an OPTIONS preflight to an unknown path → 404, not a CORS answer", async () => {
+		const response = await send(
+			new Request("https://crm.example.com/api/v1/operations/crm/nope", {
+				method: "OPTIONS",
+				headers: { Origin: TEST_FRONTEND_ORIGIN, "Access-Control-Request-Method": "GET" },
+			}),
+		);
+		expect(response.status).toBe(404);
+		expect(response.headers.get("Access-Control-Allow-Origin")).toBeNull();
+	});
+
+	it("the root → 404 too", async () => {
+		const response = await send(new Request("https://crm.example.com/"));
+		expect(response.status).toBe(404);
+		expect(response.body).toEqual(errorBody(response, "NOT_FOUND", "No such endpoint: GET /"));
+	});
+
+	it.each(["PUT", "PATCH"])("%s on the settings path → 405 METHOD_NOT_ALLOWED with Allow", async (method) => {
+		const response = await send(new Request(SETTINGS_URL, { method }));
+		expect(response.status).toBe(405);
+		expect(response.body).toEqual(
+			errorBody(
+				response,
+				"METHOD_NOT_ALLOWED",
+				`${method} is not supported here; use GET, HEAD, POST, DELETE, OPTIONS`,
+			),
+		);
+		expect(response.headers.get("Allow")).toBe("GET, HEAD, POST, DELETE, OPTIONS");
+	});
+
+	it("HEAD answers like GET without a body", async () => {
+		const orgId = await newOrganization();
+		const response = await send(
+			new Request(SETTINGS_URL, {
+				method: "HEAD",
+				headers: { Authorization: `Bearer ${await tokenFor(orgId)}` },
+			}),
+		);
+		expect(response.status).toBe(200);
+		expect(response.body).toBeNull();
+	});
+});
+
+describe("CORS for the origins in CLERK_AUTHORIZED_PARTIES", () => {
+	const preflight = (origin: string) =>
+		send(
+			new Request(SETTINGS_URL, {
+				method: "OPTIONS",
+				headers: {
+					Origin: origin,
+					"Access-Control-Request-Method": "POST",
+					"Access-Control-Request-Headers": "authorization, content-type",
+				},
+			}),
+		);
+
+	it("answers a preflight from an authorized origin", async () => {
+		const response = await preflight(TEST_FRONTEND_ORIGIN);
+		expect(response.status).toBe(204);
+		expect(Object.fromEntries(response.headers)).toMatchObject({
+			"access-control-allow-origin": TEST_FRONTEND_ORIGIN,
+			"access-control-allow-methods": "GET,POST,DELETE",
+			"access-control-allow-headers": "Authorization,Content-Type,X-Request-Id",
+			"access-control-max-age": "600",
+		});
+	});
+
+	it("grants nothing to another origin", async () => {
+		const response = await preflight("https://evil.example");
+		expect(response.headers.get("Access-Control-Allow-Origin")).toBeNull();
+	});
+
+	it("exposes X-Request-Id to the authorized front end on real responses", async () => {
+		const orgId = await newOrganization();
+		const response = await getSettings({
+			token: await tokenFor(orgId),
+			headers: { Origin: TEST_FRONTEND_ORIGIN },
+		});
+		expect(response.headers.get("Access-Control-Allow-Origin")).toBe(TEST_FRONTEND_ORIGIN);
+		expect(response.headers.get("Access-Control-Expose-Headers")).toBe("X-Request-Id,Retry-After");
+		expect(response.headers.get("Vary")).toContain("Origin");
+	});
+});
+
+describe("configuration", () => {
+	const pem = () => inject("jwtPublicKey");
+	const body = (text: string) => text.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, "");
+
+	it.each([
+		["a PEM with real newlines", () => pem()],
+		["a PEM with literal \\n sequences", () => pem().trim().replaceAll("\n", "\\n")],
+		["the bare base64 body", () => body(pem())],
+		["a quoted PEM with literal \\n", () => `"${pem().trim().replaceAll("\n", "\\n")}"`],
+	])("CLERK_JWT_KEY as %s verifies tokens", async (_name, jwtKey) => {
+		const orgId = await newOrganization();
+		const response = await getSettings({ token: await tokenFor(orgId), env: { CLERK_JWT_KEY: jwtKey() } });
+		expect(response.status).toBe(200);
+	});
+
+	it.each([
+		["CLERK_JWT_KEY", { CLERK_JWT_KEY: "" }, "CLERK_JWT_KEY is empty"],
+		["CLERK_JWT_KEY", { CLERK_JWT_KEY: undefined }, "CLERK_JWT_KEY is not set"],
+		["CLERK_SECRET_KEY", { CLERK_SECRET_KEY: "  " }, "CLERK_SECRET_KEY is empty"],
+		[
+			"CLERK_JWT_KEY",
+			{ CLERK_JWT_KEY: "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----" },
+			"CLERK_JWT_KEY is not the PEM public key of a Clerk instance (2048-bit RSA)",
+		],
+		["CLERK_API_URL", { CLERK_API_URL: "not a url" }, "CLERK_API_URL is not a URL"],
+	])("a bad %s → 500 for the client, a log line naming the variable", async (_name, env, problem) => {
+		const logs = captureLogs();
+		const orgId = await newOrganization();
+		const response = await getSettings({ token: await tokenFor(orgId), env: env as Record<string, string> });
+		expect(response.status).toBe(500);
+		expect(response.body).toEqual(errorBody(response, "INTERNAL_ERROR", "Internal server error"));
+		expect(logs.entries()[0]).toEqual({
+			level: "error",
+			msg: "configuration error",
+			problem,
+			requestId: response.headers.get("X-Request-Id"),
+		});
+	});
+});
