@@ -1,6 +1,6 @@
 import type { AppEnv } from "../app-env.ts";
 import { requireSession, requireWriteRole } from "../auth/middleware.ts";
-import { ApiError } from "../errors/api-error.ts";
+import { methodNotAllowed } from "../errors/method-not-allowed.ts";
 import { Hono } from "../http/hono.ts";
 import { limitWrites } from "../middleware/write-rate-limit.ts";
 import { readJsonBody, validBody } from "../validation/json-body.ts";
@@ -29,12 +29,4 @@ export const settingsRoutes = new Hono<AppEnv>()
 	.delete("/", requireSession(), requireWriteRole(), limitWrites(), async (c) =>
 		c.json(await c.get("crmSettings").disconnect(c.get("session").orgId)),
 	)
-	.all("/", (c) => {
-		throw new ApiError(
-			"METHOD_NOT_ALLOWED",
-			`${c.req.method} is not supported here; use ${ALLOWED_METHODS}`,
-			{
-				headers: { Allow: ALLOWED_METHODS },
-			},
-		);
-	});
+	.all("/", methodNotAllowed(ALLOWED_METHODS));

@@ -1,9 +1,8 @@
 import type { AppEnv } from "../app-env.ts";
-import { ApiError } from "../errors/api-error.ts";
+import { methodNotAllowed } from "../errors/method-not-allowed.ts";
 import { Hono } from "../http/hono.ts";
 import type { HealthResponse } from "./schemas.ts";
 
-const ALLOWED_METHODS = "GET, HEAD";
 const OK: HealthResponse = { status: "ok" };
 
 /**
@@ -16,10 +15,4 @@ const OK: HealthResponse = { status: "ok" };
  */
 export const healthRoutes = new Hono<AppEnv>()
 	.get("/", (c) => c.json(OK))
-	.all("/", (c) => {
-		throw new ApiError(
-			"METHOD_NOT_ALLOWED",
-			`${c.req.method} is not supported here; use ${ALLOWED_METHODS}`,
-			{ headers: { Allow: ALLOWED_METHODS } },
-		);
-	});
+	.all("/", methodNotAllowed("GET, HEAD"));

@@ -1,5 +1,5 @@
 import type { AppEnv } from "../app-env.ts";
-import { ApiError } from "../errors/api-error.ts";
+import { methodNotAllowed } from "../errors/method-not-allowed.ts";
 import { Hono } from "../http/hono.ts";
 import document from "./openapi.json" with { type: "json" };
 
@@ -17,8 +17,4 @@ export const openApiRoutes = new Hono<AppEnv>()
 		c.header("Access-Control-Allow-Origin", "*");
 		return c.json(document);
 	})
-	.all("/", (c) => {
-		throw new ApiError("METHOD_NOT_ALLOWED", `${c.req.method} is not supported here; use GET, HEAD`, {
-			headers: { Allow: "GET, HEAD" },
-		});
-	});
+	.all("/", methodNotAllowed("GET, HEAD"));
