@@ -26,8 +26,12 @@ export async function generateSigningKeyPair(): Promise<SigningKeyPair> {
 	return { privateKeyPem: toPem("PRIVATE KEY", pkcs8), publicKeyPem: toPem("PUBLIC KEY", spki) };
 }
 
-export async function importSigningKey(privateKeyPem: string): Promise<CryptoKey> {
-	return crypto.subtle.importKey("pkcs8", fromPem(privateKeyPem), RS256, false, ["sign"]);
+/** The private key, for RS256 by default; tests pass another hash to sign RS384 or RS512 tokens. */
+export async function importSigningKey(
+	privateKeyPem: string,
+	hash: "SHA-256" | "SHA-384" | "SHA-512" = "SHA-256",
+): Promise<CryptoKey> {
+	return crypto.subtle.importKey("pkcs8", fromPem(privateKeyPem), { ...RS256, hash }, false, ["sign"]);
 }
 
 export interface SessionTokenOptions {

@@ -104,6 +104,16 @@ const unusable: [string, (orgId: string) => Promise<Record<string, string>>][] =
 		}),
 	],
 	[
+		"a v2 token whose features claim Clerk cannot parse (fea without a scope)",
+		async (orgId) => ({ Authorization: `Bearer ${await tokenFor(orgId, { claims: { fea: "crm" } })}` }),
+	],
+	[
+		"a v2 token whose permission claims are not strings",
+		async (orgId) => ({
+			Authorization: `Bearer ${await tokenFor(orgId, { claims: { o: { id: orgId, rol: "admin", per: 1, fpm: 1 } } })}`,
+		}),
+	],
+	[
 		"a token without sub",
 		async (orgId) => ({ Authorization: `Bearer ${await tokenFor(orgId, { claims: { sub: undefined } })}` }),
 	],

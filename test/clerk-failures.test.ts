@@ -137,3 +137,35 @@ describe("Clerk answers something unusable", () => {
 		expect((await organization(orgId)).private_metadata).toEqual(EXISTING);
 	});
 });
+
+describe("Clerk's 8 KB limit on private metadata", () => {
+	it("a save that would exceed it → 400 saying so, one attempt, the previous record intact", async () => {
+		const logs = captureLogs();
+		// Other data of the organization fills most of the 8 KB; a long key no longer fits beside it.
+		const existing = { ...EXISTING, notes: "n".repeat(6000) };
+		const orgId = await newOrganization({ private_metadata: existing });
+		const response = await saveSettings({
+			token: await tokenFor(orgId),
+			body: { provider: "bullhorn", apiKey: "k".repeat(2048) },
+		});
+		expect(response.status).toBe(400);
+		expect(response.body).toEqual(
+			errorBody(
+				response,
+				"VALIDATION_ERROR",
+				"Clerk refused the change: the organization's private metadata would exceed Clerk's 8 KB limit. Nothing was changed.",
+			),
+		);
+		expect(await clerkCalls(orgId)).toHaveLength(1);
+		expect((await organization(orgId)).private_metadata).toEqual(existing);
+		expect(logs.entries()[0]).toMatchObject({ msg: "upstream failure", upstreamStatus: 422 });
+	});
+
+	it("a 422 of another kind stays a 500: it is our request Clerk did not understand", async () => {
+		const { orgId, token } = await connectedOrganization();
+		await queueClerkFaults(orgId, [{ status: 422 }]);
+		const response = await saveSettings({ token, body: BODY });
+		expect(response.status).toBe(500);
+		expect(response.body).toEqual(errorBody(response, "INTERNAL_ERROR", "Internal server error"));
+	});
+});

@@ -52,7 +52,14 @@ export async function authenticate(authorization: string | undefined, config: Co
 	if (typeof claims.sid !== "string" || claims.sid === "")
 		return { ok: false, reason: "not-a-session-token" };
 
-	const auth = toAuthObject(claims);
+	let auth: ReturnType<typeof toAuthObject>;
+	try {
+		auth = toAuthObject(claims);
+	} catch {
+		// Clerk's parser throws on feature or permission claims it cannot read (`fea`, `o.per`, `o.fpm`):
+		// such a token is no usable session, not a server error.
+		return { ok: false, reason: "invalid-token", detail: "unreadable-claims" };
+	}
 	// A pending session has signed in but still owes a step (e.g. choosing an organization).
 	if (auth.sessionStatus !== null && auth.sessionStatus !== "active") {
 		return { ok: false, reason: "session-not-active" };

@@ -20,9 +20,27 @@ export const CLERK_RETRY_POLICY: RetryPolicy = {
 	baseDelayMs: 100,
 };
 
+/** Clerk's error code when a metadata write would take the organization's metadata past 8 KB (422). */
+const TOO_LARGE = "form_param_exceeds_allowed_size";
+
+/**
+ * Clerk refused a metadata write because the organization's metadata would exceed its 8 KB limit. Not
+ * retryable, and nothing was written; the error handler tells the admin so instead of an opaque 500.
+ */
+export class MetadataLimitError extends UpstreamError {
+	constructor() {
+		super("clerk", "PATCH /organizations/{id}/metadata refused: over Clerk's 8 KB metadata limit", {
+			status: 422,
+			attempts: 1,
+		});
+		this.name = "MetadataLimitError";
+	}
+}
+
 /**
  * The two Clerk Backend API calls the service makes, over plain `fetch` (the BAPI SDK would add about
- * 55 KiB to the Worker for them). Any failure throws `UpstreamError`, which answers 500.
+ * 55 KiB to the Worker for them). Any failure throws `UpstreamError`, which answers 500; a write over
+ * Clerk's metadata limit throws its subclass `MetadataLimitError`, which answers 400.
  *
  * @example
  * const store = clerkOrganizationStore(config);
@@ -45,7 +63,14 @@ export function clerkOrganizationStore(
 			});
 		const response = await fetchWithRetry("clerk", makeRequest, CLERK_RETRY_POLICY);
 		if (!response.ok) {
-			await response.body?.cancel();
+			if (
+				method === "PATCH" &&
+				response.status === 422 &&
+				(await clerkErrorCodes(response)).includes(TOO_LARGE)
+			) {
+				throw new MetadataLimitError();
+			}
+			if (!response.bodyUsed) await response.body?.cancel();
 			throw new UpstreamError("clerk", `${method} ${pathShape(path)} answered HTTP ${response.status}`, {
 				status: response.status,
 				attempts: 1,
@@ -72,6 +97,16 @@ export function clerkOrganizationStore(
 			});
 		},
 	};
+}
+
+/** The `code`s of a Clerk error body (`{ errors: [{ code, message }] }`); none when it is not one. */
+async function clerkErrorCodes(response: Response): Promise<string[]> {
+	try {
+		const body = (await response.json()) as { errors?: unknown };
+		return Array.isArray(body.errors) ? body.errors.map((error) => String(error?.code)) : [];
+	} catch {
+		return [];
+	}
 }
 
 function privateMetadataOf(organization: unknown): Record<string, unknown> {

@@ -52,3 +52,11 @@ export const ORGANIZATION_ID_REQUIRED = "Organization ID required";
 export function organizationIdRequired(): ApiError {
 	return new ApiError("VALIDATION_ERROR", ORGANIZATION_ID_REQUIRED);
 }
+
+/** Clerk refused a write: the organization's private metadata (other data included) would exceed 8 KB. */
+export function metadataFull(): ApiError {
+	return new ApiError(
+		"VALIDATION_ERROR",
+		"Clerk refused the change: the organization's private metadata would exceed Clerk's 8 KB limit. Nothing was changed.",
+	);
+}

@@ -1,9 +1,10 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import type { AppEnv } from "../app-env.ts";
+import { MetadataLimitError } from "../clerk/organization-store.ts";
 import { ConfigError } from "../config/config-error.ts";
 import { UpstreamError } from "../http/fetch-with-retry.ts";
 import { log } from "../logging/log.ts";
-import { ApiError, type ErrorBody } from "./api-error.ts";
+import { ApiError, type ErrorBody, metadataFull } from "./api-error.ts";
 
 /**
  * Answers every thrown error in the one error body. `ApiError`s say what went wrong; everything else
@@ -24,6 +25,8 @@ export const handleError: ErrorHandler<AppEnv> = (error, c) => {
 		log("error", { msg: "configuration error", problem: error.message, requestId: c.get("requestId") });
 	} else if (error instanceof UpstreamError) {
 		logUpstreamFailure(error, c.get("requestId"));
+		// Retrying cannot help and the admin should know why: say so in a 400 rather than an opaque 500.
+		if (error instanceof MetadataLimitError) return errorResponse(c, metadataFull());
 	} else {
 		log("error", { msg: "unexpected error", errorName: error.name, requestId: c.get("requestId") });
 	}

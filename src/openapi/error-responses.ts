@@ -3,7 +3,7 @@
  * `Organization ID required`, the other meaning of 400. Keyed by `ErrorCode`, so a code added to
  * `ERROR_STATUS` does not type-check until it is documented here.
  */
-import { ERROR_STATUS, type ErrorCode, ORGANIZATION_ID_REQUIRED } from "../errors/api-error.ts";
+import { ERROR_STATUS, type ErrorCode, metadataFull, ORGANIZATION_ID_REQUIRED } from "../errors/api-error.ts";
 import type { ErrorBody } from "../errors/error-body.ts";
 import { MAX_BODY_BYTES } from "../validation/limits.ts";
 import { COMMON_HEADERS } from "./operations.ts";
@@ -53,6 +53,10 @@ const ERROR_RESPONSES: Record<ErrorCode, ErrorResponseDoc> = {
 					error: "Close rejected the API key",
 					details: [{ path: "apiKey", message: "Close rejected the API key" }],
 				},
+			},
+			metadataFull: {
+				summary: "The organization's Clerk metadata is full",
+				value: { error: metadataFull().message },
 			},
 			organizationIdRequired,
 		},

@@ -1,5 +1,6 @@
 /** Calls the Worker through its fetch handler, inside workerd, the way the platform does. */
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { expect } from "vitest";
 import worker from "../../src/index.ts";
 import document from "../../src/openapi/openapi.json" with { type: "json" };
 import { contractCheck } from "./contract.ts";
@@ -36,7 +37,7 @@ export async function send(request: Request, envOverrides: EnvOverrides = {}): P
 	return received;
 }
 
-interface CallOptions {
+export interface CallOptions {
 	token?: string;
 	body?: unknown;
 	headers?: Record<string, string>;
@@ -69,4 +70,38 @@ export function errorBody(response: ApiResponse, code: string, error: string, de
 		requestId: response.headers.get("X-Request-Id"),
 		...(details === undefined ? {} : { details }),
 	};
+}
+
+/** Status of each error code (SPEC §3), written out here so the tests do not trust the code's own map. */
+const STATUS_OF_CODE: Record<string, number> = {
+	VALIDATION_ERROR: 400,
+	FORBIDDEN: 403,
+	NOT_FOUND: 404,
+	METHOD_NOT_ALLOWED: 405,
+	PAYLOAD_TOO_LARGE: 413,
+	RATE_LIMITED: 429,
+	INTERNAL_ERROR: 500,
+};
+
+/**
+ * Asserts that `response` is an error in the one shape of SPEC §3, whatever the error: a status that
+ * matches its code, a message, the response's request id, and `details` only as `{ path, message }`s.
+ */
+export function expectErrorShape(response: ApiResponse): void {
+	const body = response.body as Record<string, unknown>;
+	expect(response.headers.get("X-Request-Id")).toMatch(/\S/);
+	expect(body).toEqual({
+		error: expect.stringMatching(/\S/),
+		code: expect.any(String),
+		requestId: response.headers.get("X-Request-Id"),
+		...("details" in body ? { details: expect.any(Array) } : {}),
+	});
+	expect(STATUS_OF_CODE[body.code as string]).toBe(response.status);
+	if ("details" in body) {
+		const details = body.details as unknown[];
+		expect(details.length).toBeGreaterThan(0);
+		for (const detail of details) {
+			expect(detail).toEqual({ path: expect.any(String), message: expect.stringMatching(/\S/) });
+		}
+	}
 }
