@@ -3,21 +3,9 @@ import { base64url, generateSigningKeyPair, importSigningKey, signToken } from "
 import { errorBody, getSettings } from "./support/api.ts";
 import { clerkCalls, newOrganization } from "./support/emulator.ts";
 import { captureLogs } from "./support/logs.ts";
-import { testClaims, testSigningKey, tokenFor } from "./support/tokens.ts";
+import { hs256Token, testClaims, testSigningKey, tokenFor } from "./support/tokens.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
-
-async function hs256(claims: Record<string, unknown>, secret: string): Promise<string> {
-	const key = await crypto.subtle.importKey(
-		"raw",
-		new TextEncoder().encode(secret),
-		{ name: "HMAC", hash: "SHA-256" },
-		false,
-		["sign"],
-	);
-	const input = `${base64url(JSON.stringify({ alg: "HS256", typ: "JWT" }))}.${base64url(JSON.stringify(claims))}`;
-	return `${input}.${base64url(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(input)))}`;
-}
 
 /** Ways a caller can present something that is not a usable Clerk session for an organization. */
 const unusable: [string, (orgId: string) => Promise<Record<string, string>>][] = [
@@ -39,7 +27,7 @@ const unusable: [string, (orgId: string) => Promise<Record<string, string>>][] =
 	[
 		"HS256 signed with the public PEM as the secret",
 		async (orgId) => ({
-			Authorization: `Bearer ${await hs256(testClaims({ orgId }), inject("jwtPublicKey"))}`,
+			Authorization: `Bearer ${await hs256Token(testClaims({ orgId }), inject("jwtPublicKey"))}`,
 		}),
 	],
 	[

@@ -22,7 +22,7 @@ import { TEST_FRONTEND_ORIGIN } from "../constants.ts";
 import { errorBody, SETTINGS_URL } from "../support/api.ts";
 import { clerkCalls, newOrganization } from "../support/emulator.ts";
 import { watchForLeaks } from "../support/leaks.ts";
-import { testClaims, testSigningKey } from "../support/tokens.ts";
+import { hs256Signature, testClaims, testSigningKey } from "../support/tokens.ts";
 import { TOKEN_FUZZ } from "./seeds.ts";
 
 const M2M_CATEGORY = "cl_B7d4PD333AAA";
@@ -304,7 +304,7 @@ async function apply(m: Mutation, c: Case): Promise<{ token: string; verdict: Ve
 					? signature
 					: m.signature === "empty"
 						? ""
-						: await hs256(input, c.publicKeyPem);
+						: await hs256Signature(input, c.publicKeyPem);
 			return unchangedOr(`${input}.${sig}`);
 		}
 		case "attacker-key":
@@ -365,17 +365,6 @@ function sameBytes(a: string, b: string): boolean {
 	};
 	const left = decode(a);
 	return left !== undefined && left === decode(b);
-}
-
-async function hs256(input: string, secret: string): Promise<string> {
-	const key = await crypto.subtle.importKey(
-		"raw",
-		new TextEncoder().encode(secret),
-		{ name: "HMAC", hash: "SHA-256" },
-		false,
-		["sign"],
-	);
-	return base64url(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(input)));
 }
 
 // ---- the property -----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import { base64url, generateSigningKeyPair, importSigningKey, signToken } from "
 import { verifySessionToken } from "../../src/auth/session-token.ts";
 import { verificationKey } from "../../src/auth/verification-key.ts";
 import { TEST_FRONTEND_ORIGIN } from "../constants.ts";
-import { testClaims, testSigningKey } from "../support/tokens.ts";
+import { hs256Token, testClaims, testSigningKey } from "../support/tokens.ts";
 import { VERIFY_EQUIVALENCE } from "./seeds.ts";
 
 type Verdict = { ok: true; claims: unknown } | { ok: false; reason: string };
@@ -87,17 +87,8 @@ async function tokenFor(m: Mutation): Promise<string> {
 			return signToken(await otherKey(), claims, header);
 		case "none":
 			return `${base64url(JSON.stringify({ ...header, alg: "none" }))}.${base64url(JSON.stringify(claims))}.`;
-		case "hs256": {
-			const hmac = await crypto.subtle.importKey(
-				"raw",
-				new TextEncoder().encode(inject("jwtPublicKey")),
-				{ name: "HMAC", hash: "SHA-256" },
-				false,
-				["sign"],
-			);
-			const input = `${base64url(JSON.stringify({ ...header, alg: "HS256" }))}.${base64url(JSON.stringify(claims))}`;
-			return `${input}.${base64url(await crypto.subtle.sign("HMAC", hmac, new TextEncoder().encode(input)))}`;
-		}
+		case "hs256":
+			return hs256Token(claims, inject("jwtPublicKey"), header);
 	}
 }
 
