@@ -18,9 +18,11 @@ describe("parseKeyRing", () => {
 		expect([...(ring?.keys.keys() ?? [])]).toEqual(["k2026", "k2025"]);
 	});
 
-	it("means no encryption when unset or blank", () => {
+	it("means no encryption only when unset; set but blank is refused", () => {
 		expect(parseKeyRing(undefined)).toBeNull();
-		expect(parseKeyRing("  ")).toBeNull();
+		expect(() => parseKeyRing("  ")).toThrow(
+			new KeyRingError("is set but empty; remove the secret to store keys in plaintext"),
+		);
 	});
 
 	it.each([

@@ -138,3 +138,49 @@ describe("configuration", () => {
 		});
 	});
 });
+
+describe("configuration that would weaken security", () => {
+	it.each([
+		[
+			"CLERK_API_URL over plain http to another host",
+			{ CLERK_API_URL: "http://api.clerk.com" },
+			"CLERK_API_URL must be an https URL (http only for localhost)",
+		],
+		[
+			"CLOSE_API_URL over plain http to another host",
+			{ CLOSE_API_URL: "http://api.close.com" },
+			"CLOSE_API_URL must be an https URL (http only for localhost)",
+		],
+		[
+			'an authorized party without a scheme (its origin would be "null")',
+			{ CLERK_AUTHORIZED_PARTIES: "localhost:3000" },
+			'CLERK_AUTHORIZED_PARTIES: "localhost:3000" is not an http(s) origin such as https://app.example.com',
+		],
+		[
+			"a blank CRM_ENCRYPTION_KEYS (never a silent fallback to plaintext)",
+			{ CRM_ENCRYPTION_KEYS: "  " },
+			"CRM_ENCRYPTION_KEYS: is set but empty; remove the secret to store keys in plaintext",
+		],
+	])("%s → 500 and a log line naming the variable", async (_name, env, problem) => {
+		const logs = captureLogs();
+		const orgId = await newOrganization();
+		const response = await getSettings({ token: await tokenFor(orgId), env });
+		expect(response.status).toBe(500);
+		expect(response.body).toEqual(errorBody(response, "INTERNAL_ERROR", "Internal server error"));
+		expect(logs.entries()[0]).toEqual({
+			level: "error",
+			msg: "configuration error",
+			problem,
+			requestId: response.headers.get("X-Request-Id"),
+		});
+	});
+
+	it("accepts http to localhost and 127.0.0.1 (the emulator)", async () => {
+		const orgId = await newOrganization();
+		const response = await getSettings({
+			token: await tokenFor(orgId),
+			env: { CLOSE_API_URL: "http://localhost:9" },
+		});
+		expect(response.status).toBe(200);
+	});
+});

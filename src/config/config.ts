@@ -21,6 +21,8 @@ export interface Config {
 const required = (name: string) =>
 	z.string({ error: `${name} is not set` }).check(z.trim(), z.minLength(1, `${name} is empty`));
 
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+
 const baseUrl = (name: string, fallback: string) =>
 	z.pipe(
 		z._default(z.string(), fallback),
@@ -28,6 +30,16 @@ const baseUrl = (name: string, fallback: string) =>
 			const text = value.trim() || fallback;
 			if (!URL.canParse(text)) {
 				ctx.issues.push({ code: "custom", input: value, message: `${name} is not a URL` });
+				return z.NEVER;
+			}
+			// The Clerk secret and CRM keys travel to these URLs: plain http only to this machine.
+			const { protocol, hostname } = new URL(text);
+			if (protocol !== "https:" && !(protocol === "http:" && LOOPBACK.test(hostname))) {
+				ctx.issues.push({
+					code: "custom",
+					input: value,
+					message: `${name} must be an https URL (http only for localhost)`,
+				});
 				return z.NEVER;
 			}
 			return text.replace(/\/+$/, "");
@@ -86,9 +98,14 @@ export function loadConfig(env: object): Config {
 }
 
 function toOrigin(party: string): string {
-	if (!URL.canParse(party))
-		throw new ConfigError(`CLERK_AUTHORIZED_PARTIES: "${party}" is not an origin URL`);
-	return new URL(party).origin;
+	const url = URL.canParse(party) ? new URL(party) : undefined;
+	// `new URL("localhost:3000").origin` is "null", which sandboxed frames send as their Origin.
+	if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
+		throw new ConfigError(
+			`CLERK_AUTHORIZED_PARTIES: "${party}" is not an http(s) origin such as https://app.example.com`,
+		);
+	}
+	return url.origin;
 }
 
 function parseWriteRoles(roles: string[]): string[] | "*" {

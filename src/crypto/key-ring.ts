@@ -24,14 +24,17 @@ export class KeyRingError extends ConfigError {
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 
 /**
- * Parses a key ring; `undefined` or blank means no encryption. Throws `KeyRingError` for anything
+ * Parses a key ring; `undefined` (the secret not set) means no encryption. Throws `KeyRingError` for anything
  * malformed — never a silent fallback to plaintext.
  *
  * @example
  * parseKeyRing("k2026:3q2+7w…=,k2025:q83v…=")?.primaryId; // "k2026"
  */
 export function parseKeyRing(value: string | undefined): KeyRing | null {
-	if (value === undefined || value.trim() === "") return null;
+	if (value === undefined) return null;
+	// Set but blank is most likely a botched `wrangler secret put`: refuse it rather than store plaintext.
+	if (value.trim() === "")
+		throw new KeyRingError("is set but empty; remove the secret to store keys in plaintext");
 	const keys = new Map<string, Uint8Array>();
 	for (const entry of value.split(",")) {
 		const separator = entry.indexOf(":");
