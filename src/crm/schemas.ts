@@ -3,6 +3,7 @@
  * and the stored record's shape.
  */
 import * as z from "zod/mini";
+import { apiKeyEnvelopeSchema } from "../crypto/api-key-envelope.ts";
 
 export const PROVIDERS = ["close", "bullhorn"] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -85,14 +86,6 @@ export type DisconnectResponse = z.infer<typeof disconnectResponseSchema>;
  * The record kept at `private_metadata.crm`. Read leniently (older records may lack the newer fields);
  * written whole, every field present, so one deep-merging PATCH replaces any earlier record exactly.
  */
-export const apiKeyEnvelopeSchema = z.object({
-	v: z.literal(1),
-	alg: z.literal("A256GCM"),
-	kid: z.string(),
-	iv: z.string(),
-	ct: z.string(),
-});
-
 export const storedRecordSchema = z.object({
 	provider: providerSchema,
 	/** Plaintext, or an AES-256-GCM envelope when `CRM_ENCRYPTION_KEYS` is set. */

@@ -3,19 +3,19 @@
  * and the id of the key that sealed it; the organization id is authenticated as additional data, so a
  * ciphertext copied into another organization's metadata fails to open.
  */
+import * as z from "zod/mini";
 import { decodeBase64, encodeBase64, type KeyRing, KeyRingError, parseKeyRing } from "./key-ring.ts";
 
-/** How a sealed key is stored in `private_metadata.crm.apiKey`. */
-export interface ApiKeyEnvelope {
-	v: 1;
-	alg: "A256GCM";
+/** How a sealed key is stored in `private_metadata.crm.apiKey`: base64 IV (12 bytes) and ciphertext+tag. */
+export const apiKeyEnvelopeSchema = z.object({
+	v: z.literal(1),
+	alg: z.literal("A256GCM"),
 	/** Id of the key-ring entry that sealed it. */
-	kid: string;
-	/** Base64 of the 12-byte IV. */
-	iv: string;
-	/** Base64 of ciphertext and 16-byte tag. */
-	ct: string;
-}
+	kid: z.string(),
+	iv: z.string(),
+	ct: z.string(),
+});
+export type ApiKeyEnvelope = z.infer<typeof apiKeyEnvelopeSchema>;
 
 /** An envelope that cannot be opened: unknown key, wrong organization, tampering or bad shape. */
 export class DecryptionError extends Error {
@@ -25,10 +25,10 @@ export class DecryptionError extends Error {
 	}
 }
 
-const importedKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>();
+const importedKeys = new WeakMap<Uint8Array<ArrayBuffer>, Promise<CryptoKey>>();
 
 // Imported once per key per isolate: importKey is the slow part of a seal.
-function cryptoKey(bytes: Uint8Array): Promise<CryptoKey> {
+function cryptoKey(bytes: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
 	let key = importedKeys.get(bytes);
 	if (!key) {
 		key = crypto.subtle.importKey("raw", bytes, "AES-GCM", false, ["encrypt", "decrypt"]);
@@ -46,7 +46,7 @@ const additionalData = (orgId: string) => new TextEncoder().encode(`crm-settings
  * const envelope = await sealApiKey("api_x.y", "org_1", keyRing); // { v: 1, alg: "A256GCM", kid, iv, ct }
  */
 export async function sealApiKey(apiKey: string, orgId: string, keyRing: KeyRing): Promise<ApiKeyEnvelope> {
-	const bytes = keyRing.keys.get(keyRing.primaryId) as Uint8Array;
+	const bytes = keyRing.keys.get(keyRing.primaryId) as Uint8Array<ArrayBuffer>;
 	const iv = crypto.getRandomValues(new Uint8Array(12));
 	const ciphertext = await crypto.subtle.encrypt(
 		{ name: "AES-GCM", iv, additionalData: additionalData(orgId) },
@@ -80,8 +80,9 @@ export async function decryptApiKey(
 	keyRing: KeyRing | string | undefined,
 ): Promise<string> {
 	if (typeof record.apiKey === "string") return record.apiKey;
-	const envelope = record.apiKey;
-	if (!isEnvelope(envelope)) throw new DecryptionError("apiKey is neither a string nor an A256GCM envelope");
+	const parsed = apiKeyEnvelopeSchema.safeParse(record.apiKey);
+	if (!parsed.success) throw new DecryptionError("apiKey is neither a string nor an A256GCM envelope");
+	const envelope = parsed.data;
 
 	const ring = typeof keyRing === "string" || keyRing === undefined ? parseKeyRing(keyRing) : keyRing;
 	if (!ring) throw new KeyRingError("is not set, but the record is encrypted");
@@ -106,16 +107,4 @@ export async function decryptApiKey(
 			"the envelope does not open: tampered with, or sealed for another organization",
 		);
 	}
-}
-
-export function isEnvelope(value: unknown): value is ApiKeyEnvelope {
-	if (typeof value !== "object" || value === null) return false;
-	const envelope = value as Record<string, unknown>;
-	return (
-		envelope.v === 1 &&
-		envelope.alg === "A256GCM" &&
-		typeof envelope.kid === "string" &&
-		typeof envelope.iv === "string" &&
-		typeof envelope.ct === "string"
-	);
 }

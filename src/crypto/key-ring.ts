@@ -10,7 +10,7 @@ export interface KeyRing {
 	/** Id of the key that encrypts new records. */
 	primaryId: string;
 	/** AES-256 key bytes by id. */
-	keys: ReadonlyMap<string, Uint8Array>;
+	keys: ReadonlyMap<string, Uint8Array<ArrayBuffer>>;
 }
 
 /** `CRM_ENCRYPTION_KEYS` is malformed. The message says how, and never contains key material. */
@@ -35,7 +35,7 @@ export function parseKeyRing(value: string | undefined): KeyRing | null {
 	// Set but blank is most likely a botched `wrangler secret put`: refuse it rather than store plaintext.
 	if (value.trim() === "")
 		throw new KeyRingError("is set but empty; remove the secret to store keys in plaintext");
-	const keys = new Map<string, Uint8Array>();
+	const keys = new Map<string, Uint8Array<ArrayBuffer>>();
 	for (const entry of value.split(",")) {
 		const separator = entry.indexOf(":");
 		const id = entry.slice(0, separator).trim();
@@ -54,7 +54,7 @@ export function parseKeyRing(value: string | undefined): KeyRing | null {
 	return { primaryId, keys };
 }
 
-export function decodeBase64(text: string): Uint8Array | null {
+export function decodeBase64(text: string): Uint8Array<ArrayBuffer> | null {
 	if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) return null;
 	const binary = atob(text);
 	return Uint8Array.from(binary, (char) => char.charCodeAt(0));
