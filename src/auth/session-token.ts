@@ -47,15 +47,23 @@ function checkClaims(payload: JwtPayload, authorizedParties: string[], now: numb
 		fail(Reason.TokenInvalidAuthorizedParties, "Invalid JWT Authorized party claim (azp).");
 	}
 	if (typeof exp !== "number") fail(Reason.TokenVerificationFailed, "Invalid JWT expiry date claim (exp).");
-	if (exp * 1000 <= now - CLOCK_SKEW_MS) fail(Reason.TokenExpired, "JWT is expired.");
+	if (claimTime(exp) <= now - CLOCK_SKEW_MS) fail(Reason.TokenExpired, "JWT is expired.");
 	if (nbf !== undefined) {
 		if (typeof nbf !== "number") fail(Reason.TokenVerificationFailed, "Invalid JWT not before claim (nbf).");
-		if (nbf * 1000 > now + CLOCK_SKEW_MS) fail(Reason.TokenNotActiveYet, "JWT is not valid yet (nbf).");
+		if (claimTime(nbf) > now + CLOCK_SKEW_MS) fail(Reason.TokenNotActiveYet, "JWT is not valid yet (nbf).");
 	}
 	if (iat !== undefined) {
 		if (typeof iat !== "number") fail(Reason.TokenVerificationFailed, "Invalid JWT issued at claim (iat).");
-		if (iat * 1000 > now + CLOCK_SKEW_MS) fail(Reason.TokenIatInTheFuture, "JWT issued in the future (iat).");
+		if (claimTime(iat) > now + CLOCK_SKEW_MS) fail(Reason.TokenIatInTheFuture, "JWT issued in the future (iat).");
 	}
+}
+
+/**
+ * A NumericDate claim in milliseconds, computed as Clerk computes it (`new Date(0).setUTCSeconds`):
+ * fractions are truncated, and a time beyond the Date range is NaN, which no comparison matches.
+ */
+function claimTime(seconds: number): number {
+	return new Date(0).setUTCSeconds(seconds);
 }
 
 function fail(reason: (typeof Reason)[keyof typeof Reason], message: string): never {

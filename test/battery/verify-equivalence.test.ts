@@ -48,7 +48,8 @@ const time = () =>
 	mostlyKept<unknown>(
 		fc.constant(undefined),
 		fc.constantFrom(...offsets).map((offset) => now() + offset),
-		fc.constantFrom("soon", null, 1.5e12, -1),
+		fc.constantFrom(...offsets).map((offset) => now() + offset + 0.5),
+		fc.constantFrom("soon", null, 1.5e12, 1e20, -1),
 	);
 
 const mutation = fc.record({
