@@ -54,7 +54,8 @@ function checkClaims(payload: JwtPayload, authorizedParties: string[], now: numb
 	}
 	if (iat !== undefined) {
 		if (typeof iat !== "number") fail(Reason.TokenVerificationFailed, "Invalid JWT issued at claim (iat).");
-		if (claimTime(iat) > now + CLOCK_SKEW_MS) fail(Reason.TokenIatInTheFuture, "JWT issued in the future (iat).");
+		if (claimTime(iat) > now + CLOCK_SKEW_MS)
+			fail(Reason.TokenIatInTheFuture, "JWT issued in the future (iat).");
 	}
 }
 

@@ -13,12 +13,12 @@
  */
 
 export interface RetryPolicy {
-	/** Longest wait for one attempt's response headers. */
+	/** Longest wait for one attempt: its response, and in workerd also the reading of its body. */
 	attemptTimeoutMs: number;
 	/** Longest time for the whole call, attempts and backoff included. */
 	totalBudgetMs: number;
 	maxAttempts: number;
-	/** First backoff; doubled at every further retry. */
+	/** First backoff; doubled at every further retry, each drawn at random from its upper half. */
 	baseDelayMs: number;
 }
 
@@ -69,7 +69,7 @@ export async function fetchWithRetry(
 		}
 
 		if (attempt === policy.maxAttempts) break;
-		const delay = retryAfterMs ?? policy.baseDelayMs * 2 ** (attempt - 1);
+		const delay = retryAfterMs ?? backoff(policy.baseDelayMs, attempt);
 		// Waiting past the deadline would only end in a timeout: fail now and answer the client sooner.
 		if (Date.now() + delay >= deadline) break;
 		await new Promise((resolve) => setTimeout(resolve, delay));
@@ -81,12 +81,28 @@ export async function fetchWithRetry(
 	});
 }
 
-/** `Retry-After` as milliseconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
-export function parseRetryAfter(value: string | null): number | undefined {
-	if (value === null || value.trim() === "") return undefined;
-	if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-	const date = Date.parse(value);
-	return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+// IMF-fixdate, the one HTTP-date form senders must use (RFC 9110 §5.6.7): "Sun, 06 Nov 1994 08:49:37 GMT".
+const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+/**
+ * `Retry-After` as milliseconds: delta-seconds or an IMF-fixdate (RFC 9110 §10.2.3). Anything else —
+ * "1.5", "-1", a loose date `Date.parse` would still read — is ignored, so backoff applies instead.
+ *
+ * @example
+ * parseRetryAfter("2"); // 2000
+ */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+	const text = value?.trim() ?? "";
+	if (/^\d+$/.test(text)) return Number(text) * 1000;
+	if (!IMF_FIXDATE.test(text)) return undefined;
+	const date = Date.parse(text);
+	return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Exponential backoff with jitter, so that many isolates retrying at once do not hit Clerk in step. */
+export function backoff(baseDelayMs: number, attempt: number, random = Math.random): number {
+	const ceiling = baseDelayMs * 2 ** (attempt - 1);
+	return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
 function isTimeout(error: unknown): boolean {
