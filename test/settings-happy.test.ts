@@ -6,6 +6,16 @@ import { tokenFor } from "./support/tokens.ts";
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const NOT_CONNECTED = { connected: false, provider: null, apiKeyMasked: null };
 
+/** Saves a Bullhorn key as user_test of a fresh org; returns the whole GET body that follows, and the save's time. */
+async function saveThenRead(apiKey: string, tokenOptions: Parameters<typeof tokenFor>[1] = {}) {
+	const orgId = await newOrganization();
+	const token = await tokenFor(orgId, tokenOptions);
+	const saved = await saveSettings({ token, body: { provider: "bullhorn", apiKey } });
+	expect(saved.status).toBe(200);
+	const { connectedAt } = saved.body as { connectedAt: string };
+	return { body: (await getSettings({ token })).body, connectedAt };
+}
+
 describe("GET when no CRM was ever connected", () => {
 	it("answers connected:false, null provider and key, and no connectedAt", async () => {
 		const orgId = await newOrganization();
@@ -74,17 +84,32 @@ describe("POST, GET, DELETE", () => {
 	});
 
 	it("masks a key shorter than 16 characters whole, as 24 asterisks", async () => {
-		const orgId = await newOrganization();
-		const token = await tokenFor(orgId);
-		await saveSettings({ token, body: { provider: "bullhorn", apiKey: "short-key-1234" } });
-		expect((await getSettings({ token })).body).toMatchObject({ apiKeyMasked: "*".repeat(24) });
+		const { body, connectedAt } = await saveThenRead("short-key-1234");
+		expect(body).toEqual({
+			connected: true,
+			provider: "bullhorn",
+			connectedAt,
+			apiKeyMasked: "*".repeat(24),
+			connectedBy: "user_test",
+		});
 	});
 
 	it("shows the last 4 characters of a key of exactly 16 characters", async () => {
-		const orgId = await newOrganization();
-		const token = await tokenFor(orgId);
-		await saveSettings({ token, body: { provider: "bullhorn", apiKey: "0123456789abWXYZ" } });
-		expect((await getSettings({ token })).body).toMatchObject({ apiKeyMasked: "********************WXYZ" });
+		const { body, connectedAt } = await saveThenRead("0123456789abWXYZ");
+		expect(body).toEqual({
+			connected: true,
+			provider: "bullhorn",
+			connectedAt,
+			apiKeyMasked: "********************WXYZ",
+			connectedBy: "user_test",
+		});
+	});
+
+	it("counts characters, not UTF-16 units: an emoji among the last 4 is shown whole", async () => {
+		const { body } = await saveThenRead("0123456789abcdefXY🔑Z");
+		expect(body).toMatchObject({ apiKeyMasked: "********************XY🔑Z" });
+		// 15 characters, though 16 UTF-16 units: too short to show any of it.
+		expect((await saveThenRead("0123456789abc🔑")).body).toMatchObject({ apiKeyMasked: "*".repeat(24) });
 	});
 
 	it("drops whitespace pasted around the key", async () => {
@@ -123,14 +148,17 @@ describe("POST, GET, DELETE", () => {
 	});
 
 	it("accepts v1 session tokens (org_id, org_role claims) as well as v2", async () => {
-		const orgId = await newOrganization();
-		const token = await tokenFor(orgId, { version: 1, role: "org:admin" });
-		const saved = await saveSettings({
-			token,
-			body: { provider: "bullhorn", apiKey: "bh-secret-key-0000abc1" },
+		const { body, connectedAt } = await saveThenRead("bh-secret-key-0000abc1", {
+			version: 1,
+			role: "org:admin",
 		});
-		expect(saved.status).toBe(200);
-		expect((await getSettings({ token })).body).toMatchObject({ connected: true, provider: "bullhorn" });
+		expect(body).toEqual({
+			connected: true,
+			provider: "bullhorn",
+			connectedAt,
+			apiKeyMasked: "********************abc1",
+			connectedBy: "user_test",
+		});
 	});
 });
 

@@ -5,7 +5,9 @@ const SHORTEST_KEY_TO_REVEAL_LAST4 = 16;
 
 /** The last 4 characters to keep for display, or null when the key is too short to show any. */
 export function visibleLast4(apiKey: string): string | null {
-	return apiKey.length >= SHORTEST_KEY_TO_REVEAL_LAST4 ? apiKey.slice(-4) : null;
+	// By code points, so that a character outside the BMP is never cut in half.
+	const characters = Array.from(apiKey);
+	return characters.length >= SHORTEST_KEY_TO_REVEAL_LAST4 ? characters.slice(-4).join("") : null;
 }
 
 /**
