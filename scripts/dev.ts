@@ -13,6 +13,7 @@ import { writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { startEmulator } from "../emulator/server.ts";
+import { SETTINGS_PATH } from "../src/crm/path.ts";
 import {
 	DEV_CLOSE_API_KEY,
 	DEV_DIR,
@@ -24,7 +25,6 @@ import {
 	readDevVarsState,
 } from "./dev-keys.ts";
 
-const SETTINGS_PATH = "/api/v1/operations/crm/settings";
 const READY_TIMEOUT_MS = 60_000;
 // Run wrangler's own entry with this Node (24, from the `node` devDependency) rather than whatever
 // `node` is first on PATH: wrangler refuses Node < 22.12, and a machine may carry Node 20.

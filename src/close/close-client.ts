@@ -1,4 +1,4 @@
-import { encodeBase64 } from "../crypto/key-ring.ts";
+import { encodeBase64 } from "../encoding/base64.ts";
 import { ApiError } from "../errors/api-error.ts";
 import { fetchWithRetry, type RetryPolicy, UpstreamError } from "../http/fetch-with-retry.ts";
 

@@ -4,7 +4,8 @@
  * ciphertext copied into another organization's metadata fails to open.
  */
 import * as z from "zod/mini";
-import { decodeBase64, encodeBase64, type KeyRing, KeyRingError, parseKeyRing } from "./key-ring.ts";
+import { decodeBase64, encodeBase64 } from "../encoding/base64.ts";
+import { type KeyRing, KeyRingError, parseKeyRing } from "./key-ring.ts";
 
 /** How a sealed key is stored in `private_metadata.crm.apiKey`: base64 IV (12 bytes) and ciphertext+tag. */
 export const apiKeyEnvelopeSchema = z.object({

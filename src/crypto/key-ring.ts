@@ -1,4 +1,5 @@
 import { ConfigError } from "../config/config-error.ts";
+import { decodeBase64 } from "../encoding/base64.ts";
 
 /**
  * The at-rest encryption key ring of `CRM_ENCRYPTION_KEYS`: comma-separated `keyId:base64(32 bytes)`.
@@ -52,14 +53,4 @@ export function parseKeyRing(value: string | undefined): KeyRing | null {
 	}
 	const primaryId = keys.keys().next().value as string;
 	return { primaryId, keys };
-}
-
-export function decodeBase64(text: string): Uint8Array<ArrayBuffer> | null {
-	if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) return null;
-	const binary = atob(text);
-	return Uint8Array.from(binary, (char) => char.charCodeAt(0));
-}
-
-export function encodeBase64(bytes: Uint8Array): string {
-	return btoa(String.fromCharCode(...bytes));
 }
