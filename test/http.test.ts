@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from "vitest";
 import { TEST_FRONTEND_ORIGIN } from "./constants.ts";
-import { errorBody, getSettings, SETTINGS_URL, send } from "./support/api.ts";
+import { type EnvOverrides, errorBody, getSettings, SETTINGS_URL, send } from "./support/api.ts";
 import { newOrganization } from "./support/emulator.ts";
 import { captureLogs } from "./support/logs.ts";
 import { tokenFor } from "./support/tokens.ts";
@@ -99,6 +99,21 @@ describe("CORS for the origins in CLERK_AUTHORIZED_PARTIES", () => {
 	});
 });
 
+/** A request under `env` answers a plain 500, and the log says which setting is wrong and how. */
+async function expectConfigurationError(env: EnvOverrides, problem: string) {
+	const logs = captureLogs();
+	const orgId = await newOrganization();
+	const response = await getSettings({ token: await tokenFor(orgId), env });
+	expect(response.status).toBe(500);
+	expect(response.body).toEqual(errorBody(response, "INTERNAL_ERROR", "Internal server error"));
+	expect(logs.entries()[0]).toEqual({
+		level: "error",
+		msg: "configuration error",
+		problem,
+		requestId: response.headers.get("X-Request-Id"),
+	});
+}
+
 describe("configuration", () => {
 	const pem = () => inject("jwtPublicKey");
 	const body = (text: string) => text.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, "");
@@ -125,17 +140,7 @@ describe("configuration", () => {
 		],
 		["CLERK_API_URL", { CLERK_API_URL: "not a url" }, "CLERK_API_URL is not a URL"],
 	])("a bad %s → 500 for the client, a log line naming the variable", async (_name, env, problem) => {
-		const logs = captureLogs();
-		const orgId = await newOrganization();
-		const response = await getSettings({ token: await tokenFor(orgId), env: env as Record<string, string> });
-		expect(response.status).toBe(500);
-		expect(response.body).toEqual(errorBody(response, "INTERNAL_ERROR", "Internal server error"));
-		expect(logs.entries()[0]).toEqual({
-			level: "error",
-			msg: "configuration error",
-			problem,
-			requestId: response.headers.get("X-Request-Id"),
-		});
+		await expectConfigurationError(env as EnvOverrides, problem);
 	});
 });
 
@@ -162,17 +167,7 @@ describe("configuration that would weaken security", () => {
 			"CRM_ENCRYPTION_KEYS: is set but empty; remove the secret to store keys in plaintext",
 		],
 	])("%s → 500 and a log line naming the variable", async (_name, env, problem) => {
-		const logs = captureLogs();
-		const orgId = await newOrganization();
-		const response = await getSettings({ token: await tokenFor(orgId), env });
-		expect(response.status).toBe(500);
-		expect(response.body).toEqual(errorBody(response, "INTERNAL_ERROR", "Internal server error"));
-		expect(logs.entries()[0]).toEqual({
-			level: "error",
-			msg: "configuration error",
-			problem,
-			requestId: response.headers.get("X-Request-Id"),
-		});
+		await expectConfigurationError(env, problem);
 	});
 
 	it("accepts http to localhost and 127.0.0.1 (the emulator)", async () => {
