@@ -67,17 +67,22 @@ describe("POST with a body that breaks the contract", () => {
 		[
 			"apiKey with a NUL",
 			{ provider: "close", apiKey: "abcd\u0000efghijklmnop" },
-			[{ path: "apiKey", message: "apiKey must not contain control characters" }],
+			[{ path: "apiKey", message: "apiKey must not contain control or invisible formatting characters" }],
 		],
 		[
 			"apiKey with a newline inside",
 			{ provider: "close", apiKey: "abcdefgh\nijklmnop" },
-			[{ path: "apiKey", message: "apiKey must not contain control characters" }],
+			[{ path: "apiKey", message: "apiKey must not contain control or invisible formatting characters" }],
 		],
 		[
 			"apiKey with a C1 control",
 			{ provider: "close", apiKey: "abcdefgh\u009bijklmnop" },
-			[{ path: "apiKey", message: "apiKey must not contain control characters" }],
+			[{ path: "apiKey", message: "apiKey must not contain control or invisible formatting characters" }],
+		],
+		[
+			"apiKey with a zero-width space",
+			{ provider: "close", apiKey: "abcdefgh\u200bijklmnop" },
+			[{ path: "apiKey", message: "apiKey must not contain control or invisible formatting characters" }],
 		],
 		[
 			"an unknown field",

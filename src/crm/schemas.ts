@@ -17,7 +17,7 @@ export const providerSchema = z.enum(PROVIDERS, {
 	error: (issue) => (missing(issue) ? "provider is required" : 'provider must be "close" or "bullhorn"'),
 });
 
-/** The key as pasted: surrounding whitespace is dropped; what remains must be printable and non-empty. */
+/** The key as pasted: surrounding whitespace is dropped; what remains must be visible, printable and non-empty. */
 export const apiKeySchema = z
 	.string({
 		error: (issue) => (missing(issue) ? "apiKey is required" : "apiKey must be a string"),
@@ -26,7 +26,11 @@ export const apiKeySchema = z
 		z.trim(),
 		z.minLength(1, "apiKey must not be empty or blank"),
 		z.maxLength(API_KEY_MAX_LENGTH, `apiKey must be at most ${API_KEY_MAX_LENGTH} characters`),
-		z.refine((key) => !/\p{Cc}/u.test(key), "apiKey must not contain control characters"),
+		// Formatting characters (zero-width, bidi overrides) are invisible in a paste and never part of a key.
+		z.refine(
+			(key) => !/[\p{Cc}\p{Cf}]/u.test(key),
+			"apiKey must not contain control or invisible formatting characters",
+		),
 	);
 
 export const BULLHORN_CANNOT_VERIFY =

@@ -42,7 +42,7 @@ schemaDocs.add(saveSettingsRequestSchema, {
 schemaDocs.add(saveSettingsRequestSchema.shape.apiKey, {
 	description:
 		"The API key or authentication token for the CRM provider. Surrounding whitespace is removed; what " +
-		"remains must be non-empty and free of control characters. It is stored in the organization's Clerk " +
+		"remains must be non-empty and free of control and invisible formatting characters. It is stored in the organization's Clerk " +
 		"private metadata and never returned in full: GET shows only a masked version.",
 	examples: ["your-api-key-here"],
 });

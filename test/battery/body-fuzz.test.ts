@@ -60,7 +60,10 @@ function expectedOutcome(contentType: string | null, bytes: Uint8Array): Outcome
 	if (typeof provider !== "string" || !PROVIDERS.includes(provider)) paths.push("provider");
 	const apiKey = typeof fields.apiKey === "string" ? fields.apiKey.trim() : undefined;
 	const keyIsValid =
-		apiKey !== undefined && apiKey.length >= 1 && apiKey.length <= MAX_KEY_LENGTH && !/\p{Cc}/u.test(apiKey);
+		apiKey !== undefined &&
+		apiKey.length >= 1 &&
+		apiKey.length <= MAX_KEY_LENGTH &&
+		!/[\p{Cc}\p{Cf}]/u.test(apiKey);
 	if (!keyIsValid) paths.push("apiKey");
 	if (paths.length > 0) return invalid(paths);
 	return { status: 200, provider: provider as string, apiKey: apiKey as string };
