@@ -33,7 +33,7 @@ export default defineConfig({
 					name: "workers",
 					globalSetup: ["./test/global-setup.ts"],
 					include: ["test/**/*.test.ts"],
-					exclude: [...configDefaults.exclude, "test/node/**"],
+					exclude: [...configDefaults.exclude, "test/node/**", "test/smoke/**"],
 					testTimeout: 20_000,
 				},
 			},
@@ -42,6 +42,16 @@ export default defineConfig({
 					name: "node",
 					environment: "node",
 					include: ["test/node/**/*.test.ts"],
+				},
+			},
+			// `npm run test:smoke`, not `npm test`: the real `wrangler dev`, started as a user starts it.
+			{
+				test: {
+					name: "smoke",
+					environment: "node",
+					include: ["test/smoke/**/*.test.ts"],
+					testTimeout: 30_000,
+					hookTimeout: 90_000,
 				},
 			},
 		],

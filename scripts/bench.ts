@@ -22,7 +22,7 @@ import { BENCH_API_KEY, mintTokens, rotation, seedOrganizations } from "./bench/
 import { type LoadResult, round, runLoad, type Scenario } from "./bench/load.ts";
 import { formatReport, summarizeScenarios } from "./bench/report.ts";
 import { measureVerify } from "./bench/verify-micro.ts";
-import { startWranglerDev } from "./bench/wrangler-dev.ts";
+import { startWranglerDev } from "./wrangler-dev.ts";
 
 const CONNECTIONS = 8;
 const WARMUP_SECONDS = 2;

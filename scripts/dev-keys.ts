@@ -26,7 +26,12 @@ export interface DevKeys {
 	privateKeyPem: string;
 	/** The `CLERK_JWT_KEY` the Worker verifies them with. */
 	publicKeyPem: string;
+	/** A `CRM_ENCRYPTION_KEYS` ring of one key, so that local records are sealed as in production. */
+	encryptionKeys: string;
 }
+
+/** A one-key ring in `CRM_ENCRYPTION_KEYS` form: `dev:` then 32 random bytes in base64. */
+const newEncryptionKeys = () => `dev:${randomBytes(32).toString("base64")}`;
 
 /**
  * Reads the development keys from `.dev/keys.json`, creating them on first use.
@@ -38,7 +43,11 @@ export async function loadOrCreateDevKeys(): Promise<DevKeys> {
 	if (existsSync(KEYS_FILE)) return readKeys();
 
 	const pair = await generateSigningKeyPair();
-	const keys: DevKeys = { secretKey: `sk_test_dev_${randomBytes(24).toString("hex")}`, ...pair };
+	const keys: DevKeys = {
+		secretKey: `sk_test_dev_${randomBytes(24).toString("hex")}`,
+		...pair,
+		encryptionKeys: newEncryptionKeys(),
+	};
 	mkdirSync(DEV_DIR, { recursive: true });
 	try {
 		// "wx": when `npm run dev` and `npm run token` race on a fresh machine, the first writer wins and
@@ -61,7 +70,14 @@ function readKeys(): DevKeys {
 	) {
 		throw new Error(`${KEYS_FILE} is incomplete; delete the .dev folder to generate fresh keys`);
 	}
-	return { secretKey, privateKeyPem, publicKeyPem };
+	if (typeof keys.encryptionKeys === "string") {
+		return { secretKey, privateKeyPem, publicKeyPem, encryptionKeys: keys.encryptionKeys };
+	}
+	// Made before development keys included a ring: add one, keeping the signing keys (and so every
+	// token minted with them).
+	const upgraded = { secretKey, privateKeyPem, publicKeyPem, encryptionKeys: newEncryptionKeys() };
+	writeFileSync(KEYS_FILE, `${JSON.stringify(upgraded, null, "\t")}\n`, { mode: 0o600 });
+	return upgraded;
 }
 
 export interface DevTokenOptions {

@@ -3,10 +3,12 @@
  *
  * - `.dev.vars` with real CLERK_SECRET_KEY and CLERK_JWT_KEY: plain `wrangler dev` against real Clerk.
  * - Otherwise (a fresh machine, no Clerk account): the local Clerk emulator on EMULATOR_PORT (8788), the
- *   development keys of `.dev/`, and a Worker configured by `--env-file` to use both; once it answers,
- *   a ready-to-paste block of curl commands with an admin token.
+ *   development keys of `.dev/` (encryption key ring included, so records are sealed as in production),
+ *   and a Worker configured by `--env-file` to use both; once it answers, a ready-to-paste block of curl
+ *   commands with an admin token.
  *
- * Ctrl-C or SIGTERM stops wrangler and the emulator; when wrangler exits, so does this, with its code.
+ * Ctrl-C or SIGTERM stops wrangler with everything it started (esbuild, workerd) and the emulator; when
+ * wrangler exits, so does this, with its code.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -41,7 +43,9 @@ if (devVars.kind === "real-clerk") {
 		"npm run dev: .dev.vars sets CLERK_SECRET_KEY and CLERK_JWT_KEY, so the Worker uses your real Clerk instance.\n" +
 			"Session tokens must come from your front end (Clerk's getToken()); `npm run token` tokens will be refused.\n",
 	);
-	runWrangler(["dev", "--port", String(port)], process.env);
+	// As an --env-file rather than wrangler's own .dev.vars loading, which ignores the shell: this way a
+	// value set in the shell (CRM_ENCRYPTION_KEYS=… npm run dev) reaches the Worker here too, and wins.
+	runWrangler(["dev", "--env-file", join(ROOT, ".dev.vars"), "--port", String(port)], process.env);
 } else {
 	if (devVars.kind === "incomplete") {
 		console.log(`npm run dev: ignoring .dev.vars (${devVars.reason}); using the local Clerk emulator.\n`);
@@ -66,6 +70,8 @@ async function startWithEmulator() {
 	// getVarsForDev), so a stray .dev.vars cannot mix with these values.
 	const envFile = join(DEV_DIR, "emulator.env");
 	const jwtKeyBody = keys.publicKeyPem.replace(/-----[A-Z ]+-----|\s/g, "");
+	// A ring set in the shell wins (wrangler reads the shell too); otherwise the development ring.
+	const ringFromShell = Boolean(process.env.CRM_ENCRYPTION_KEYS);
 	writeFileSync(
 		envFile,
 		[
@@ -74,6 +80,7 @@ async function startWithEmulator() {
 			`CLERK_JWT_KEY=${jwtKeyBody}`,
 			`CLERK_API_URL=${emulator.url}`,
 			`CLOSE_API_URL=${emulator.url}`,
+			...(ringFromShell ? [] : [`CRM_ENCRYPTION_KEYS=${keys.encryptionKeys}`]),
 			"",
 		].join("\n"),
 		{ mode: 0o600 },
@@ -103,21 +110,34 @@ async function startWithEmulator() {
 	} else if (status !== 200) {
 		console.error(`npm run dev: warning: GET ${SETTINGS_PATH} with the token below answered ${status}.`);
 	}
-	console.log(helpText(apiUrl, emulator.url, token));
+	console.log(helpText(apiUrl, emulator.url, token, ringFromShell));
 }
 
 /**
- * Starts wrangler with the terminal attached, stops it on Ctrl-C or SIGTERM, and exits with its code
- * once it has gone (after `cleanup`, which stops the emulator).
+ * Starts wrangler in a process group of its own, stops that whole group (wrangler, esbuild, workerd) on
+ * Ctrl-C or SIGTERM, and exits with wrangler's code once it has gone (after `cleanup`, which stops the
+ * emulator). Signalling wrangler alone is not enough: a SIGTERM leaves its workerd holding the port.
  */
 function runWrangler(args: string[], env: NodeJS.ProcessEnv, cleanup?: () => Promise<void>): ChildProcess {
-	const child = spawn(process.execPath, [WRANGLER, ...args], { cwd: ROOT, env, stdio: "inherit" });
+	// stdin is not passed on: a process group in the background that reads the terminal is stopped by it.
+	const child = spawn(process.execPath, [WRANGLER, ...args], {
+		cwd: ROOT,
+		env,
+		stdio: ["ignore", "inherit", "inherit"],
+		detached: true,
+	});
+	const signalGroup = (signal: NodeJS.Signals) => {
+		try {
+			if (child.pid !== undefined) process.kill(-child.pid, signal);
+		} catch {
+			// The group has already gone.
+		}
+	};
 
 	const stop = (signal: NodeJS.Signals) => {
-		// Ctrl-C already reached wrangler through the terminal's process group; SIGTERM did not.
-		if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+		signalGroup(signal);
 		// wrangler normally stops workerd and exits within a second; never hang on it.
-		setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
+		setTimeout(() => signalGroup("SIGKILL"), 5_000).unref();
 	};
 	process.on("SIGINT", stop);
 	process.on("SIGTERM", stop);
@@ -128,6 +148,8 @@ function runWrangler(args: string[], env: NodeJS.ProcessEnv, cleanup?: () => Pro
 		process.exit(1);
 	});
 	child.on("exit", async (code, signal) => {
+		// Whatever wrangler left behind in its group (a workerd mid-restart) goes with it.
+		signalGroup("SIGKILL");
 		await cleanup?.();
 		process.exit(code ?? (signal === "SIGINT" ? 130 : 1));
 	});
@@ -161,7 +183,7 @@ async function waitForWorker(
 	return "timeout";
 }
 
-function helpText(apiUrl: string, emulatorUrl: string, token: string): string {
+function helpText(apiUrl: string, emulatorUrl: string, token: string, ringFromShell: boolean): string {
 	const auth = `-H "Authorization: Bearer $TOKEN"`;
 	const body = JSON.stringify({ provider: "close", apiKey: DEV_CLOSE_API_KEY });
 	const line = "-".repeat(100);
@@ -182,9 +204,15 @@ Connect Close (the emulator's Close accepts the key ${DEV_CLOSE_API_KEY}), then 
   curl -s -w '\\n' -X POST ${apiUrl} ${auth} -H 'Content-Type: application/json' -d '${body}'
   curl -s -w '\\n' -X DELETE ${apiUrl} ${auth}
 
+The stored record, as Clerk holds it (the key is an AES-256-GCM envelope, sealed with ${
+		ringFromShell ? "the CRM_ENCRYPTION_KEYS of your shell" : "the development key ring of .dev/keys.json"
+	}):
+
+  curl -s -w '\\n' ${emulatorUrl}/__emulator/organizations/${DEV_ORG_ID}
+
 More tokens: TOKEN=$(npm run -s token -- --org ORG --role ROLE)   (--help for --user, --v1, --ttl;
 a --role org:member token reads but gets 403 on POST and DELETE)
-Stop with Ctrl-C.
+Ports: PORT (API, 8787) and EMULATOR_PORT (emulator, 8788). Stop with Ctrl-C.
 ${line}`;
 }
 

@@ -1,28 +1,45 @@
 /**
- * Runs `wrangler dev` for the benchmark: the Worker as `wrangler.toml` builds it (minified, same
- * compatibility date), its configuration from a private env file, on free loopback ports, with state in
- * a temporary directory. `stop()` ends the whole process group wrangler started (workerd included).
+ * Runs the real `wrangler dev` for the benchmark and the smoke suite: the Worker as `wrangler.toml`
+ * builds it (minified, same compatibility date), configured the way a user configures it, on free
+ * loopback ports, with state in a temporary directory. `stop()` ends the whole process group wrangler
+ * started (workerd included).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dirname, "..");
 
 export interface WranglerDev {
 	url: string;
+	/** What wrangler and the Worker printed so far (the Worker's log lines, with `logs`). */
+	output(): string;
 	stop(): Promise<void>;
 }
 
 export interface WranglerDevOptions {
 	/** Worker entry replacing `main` (the benchmark's verify Worker); the configured entry otherwise. */
 	entry?: string;
-	/** Vars and secrets, written to an env file that only this process reads. */
+	/** Vars and secrets, written to a file that only this process reads. */
 	vars: Record<string, string>;
+	/**
+	 * How wrangler gets `vars`: an `--env-file` (default), or a `.dev.vars` beside the configuration
+	 * (a copy of wrangler.toml in the temporary directory, `main` pointing back at the project).
+	 */
+	via?: "env-file" | "dev-vars";
+	/** Passed as `--var NAME:VALUE`. */
+	cliVars?: Record<string, string>;
+	/** Keep the Worker's log lines in `output()` (the benchmark turns them off: they cost throughput). */
+	logs?: boolean;
 	/** Longest wait for the first answer. */
 	readyTimeoutMs?: number;
 }
+
+/** Every name the Worker reads: none may leak into wrangler from the caller's shell. */
+const WORKER_CONFIGURATION = /^(CLERK_|CLOSE_|CRM_)/;
 
 const READY_PATH = "/api/v1/health";
 
@@ -37,34 +54,35 @@ const READY_PATH = "/api/v1/health";
  * await dev.stop();
  */
 export async function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDev> {
-	const stateDir = mkdtempSync(join(tmpdir(), "crm-settings-bench-"));
-	const envFile = join(stateDir, "bench.env");
-	writeFileSync(envFile, toEnvFile(options.vars), { mode: 0o600 });
-
+	const stateDir = mkdtempSync(join(tmpdir(), "crm-settings-dev-"));
 	const port = await freePort();
 	const args = [
-		"--no-install",
-		"wrangler",
+		join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js"),
 		"dev",
 		...(options.entry ? [options.entry] : []),
+		...configurationArgs(stateDir, options),
+		...Object.entries(options.cliVars ?? {}).map(([name, value]) => `--var=${name}:${value}`),
 		"--ip=127.0.0.1",
 		`--port=${port}`,
 		`--inspector-port=${await freePort()}`,
-		`--env-file=${envFile}`,
 		`--persist-to=${join(stateDir, "state")}`,
 		"--show-interactive-dev-session=false",
-		"--log-level=warn",
+		`--log-level=${options.logs ? "info" : "warn"}`,
 	];
-	const child = spawn("npx", args, {
+	// This Node (24, from the `node` devDependency): wrangler refuses the Node 20 a machine may carry.
+	const child = spawn(process.execPath, args, {
+		cwd: ROOT,
 		// A process group of its own, so that stop() reaches workerd too.
 		detached: true,
-		stdio: ["ignore", "ignore", "pipe"],
-		env: childEnv(options.vars),
+		stdio: ["ignore", "pipe", "pipe"],
+		env: childEnv(),
 	});
-	let stderr = "";
-	child.stderr?.on("data", (chunk: Buffer) => {
-		stderr = (stderr + chunk.toString()).slice(-4000);
-	});
+	let output = "";
+	const keep = (chunk: Buffer) => {
+		output = (output + chunk.toString()).slice(-100_000);
+	};
+	child.stdout?.on("data", keep);
+	child.stderr?.on("data", keep);
 
 	const url = `http://127.0.0.1:${port}`;
 	const stop = async () => {
@@ -75,9 +93,25 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
 		await waitUntilAnswering(`${url}${READY_PATH}`, child, options.readyTimeoutMs ?? 60_000);
 	} catch (error) {
 		await stop();
-		throw new Error(`wrangler dev did not start: ${(error as Error).message}\n${stderr}`);
+		throw new Error(`wrangler dev did not start: ${(error as Error).message}\n${output.slice(-4000)}`);
 	}
-	return { url, stop };
+	return { url, output: () => output, stop };
+}
+
+function configurationArgs(stateDir: string, options: WranglerDevOptions): string[] {
+	if (options.via === "dev-vars") {
+		// wrangler reads .dev.vars beside the configuration file it is given.
+		const config = readFileSync(join(ROOT, "wrangler.toml"), "utf8").replace(
+			/^main = "(.+)"$/m,
+			(_, main: string) => `main = ${JSON.stringify(join(ROOT, main))}`,
+		);
+		writeFileSync(join(stateDir, "wrangler.toml"), config);
+		writeFileSync(join(stateDir, ".dev.vars"), toEnvFile(options.vars), { mode: 0o600 });
+		return [`--config=${join(stateDir, "wrangler.toml")}`];
+	}
+	const envFile = join(stateDir, "worker.env");
+	writeFileSync(envFile, toEnvFile(options.vars), { mode: 0o600 });
+	return [`--env-file=${envFile}`];
 }
 
 function toEnvFile(vars: Record<string, string>): string {
@@ -87,16 +121,18 @@ function toEnvFile(vars: Record<string, string>): string {
 		.join("\n");
 }
 
-function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
+function childEnv(): NodeJS.ProcessEnv {
 	const env: NodeJS.ProcessEnv = {
 		...process.env,
 		WRANGLER_SEND_METRICS: "false",
+		// Plain text: the Worker's log lines are read back by the smoke suite.
+		FORCE_COLOR: "0",
 		// wrangler appends every line the Worker logs to a debug log file; not what is being measured.
 		WRANGLER_WRITE_LOGS: "false",
 		// Offline is fine: the Worker does not read request.cf, so skip fetching its sample.
 		CLOUDFLARE_CF_FETCH_ENABLED: "false",
 	};
-	for (const name of Object.keys(vars)) delete env[name];
+	for (const name of Object.keys(env)) if (WORKER_CONFIGURATION.test(name)) delete env[name];
 	return env;
 }
 

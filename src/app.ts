@@ -1,3 +1,4 @@
+import type { Context, MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import type { AppEnv } from "./app-env.ts";
@@ -35,20 +36,30 @@ export function newApp() {
 
 	// Scoped to the settings path, so an OPTIONS to a path the API lacks is a 404, not a preflight answer.
 	app.use(SETTINGS_PATH, services());
-	app.use(
-		SETTINGS_PATH,
-		cors({
-			origin: (origin, c) => (c.get("config").authorizedParties.includes(origin) ? origin : null),
-			allowMethods: ["GET", "POST", "DELETE"],
-			allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
-			exposeHeaders: ["X-Request-Id", "Retry-After"],
-			maxAge: 600,
-		}),
-	);
-
+	app.use(SETTINGS_PATH, corsForAuthorizedParties());
 	app.route(SETTINGS_PATH, settingsRoutes);
 
 	app.notFound(handleNotFound);
 	app.onError(handleError);
 	return app;
+}
+
+const allowAuthorizedParties = cors({
+	origin: (origin, c: Context<AppEnv>) =>
+		c.get("config").authorizedParties.includes(origin) ? origin : null,
+	allowMethods: ["GET", "POST", "DELETE"],
+	allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
+	exposeHeaders: ["X-Request-Id", "Retry-After"],
+	maxAge: 600,
+});
+
+/**
+ * CORS for the front-end origins of `CLERK_AUTHORIZED_PARTIES`. With none configured the API is not
+ * meant for browsers: no `Access-Control-*` header at all, and an OPTIONS is an ordinary request.
+ */
+function corsForAuthorizedParties(): MiddlewareHandler<AppEnv> {
+	return async function corsForAuthorizedParties(c, next) {
+		if (c.get("config").authorizedParties.length === 0) return next();
+		return allowAuthorizedParties(c, next);
+	};
 }

@@ -82,6 +82,29 @@ describe("CORS for the origins in CLERK_AUTHORIZED_PARTIES", () => {
 		});
 	});
 
+	it("with no origins configured, sends no CORS header at all and answers OPTIONS as a plain request", async () => {
+		const noOrigins = { CLERK_AUTHORIZED_PARTIES: "" };
+		const options = await send(
+			new Request(SETTINGS_URL, {
+				method: "OPTIONS",
+				headers: { Origin: TEST_FRONTEND_ORIGIN, "Access-Control-Request-Method": "POST" },
+			}),
+			noOrigins,
+		);
+		expect(options.status).toBe(204);
+		expect(options.headers.get("Allow")).toBe("GET, HEAD, POST, DELETE, OPTIONS");
+		const orgId = await newOrganization();
+		const get = await getSettings({
+			token: await tokenFor(orgId),
+			headers: { Origin: TEST_FRONTEND_ORIGIN },
+			env: noOrigins,
+		});
+		expect(get.status).toBe(200);
+		for (const response of [options, get]) {
+			expect([...response.headers.keys()].filter((name) => name.startsWith("access-control-"))).toEqual([]);
+		}
+	});
+
 	it("grants nothing to another origin", async () => {
 		const response = await preflight("https://evil.example");
 		expect(response.headers.get("Access-Control-Allow-Origin")).toBeNull();

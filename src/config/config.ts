@@ -3,7 +3,7 @@ import { normalizeJwtKey } from "../auth/jwt-key.ts";
 import { type KeyRing, parseKeyRing } from "../crypto/key-ring.ts";
 import { ConfigError } from "./config-error.ts";
 
-/** The Worker's configuration, parsed once per isolate from its bindings (SPEC §7). */
+/** The Worker's configuration, parsed once per isolate from its bindings (docs/contract.md §7). */
 export interface Config {
 	clerkSecretKey: string;
 	/** Canonical PEM of the Clerk instance's public key; verification never fetches JWKS. */

@@ -9,7 +9,7 @@ import { saveSettingsRequestSchema } from "./schemas.ts";
 const ALLOWED_METHODS = "GET, HEAD, POST, DELETE, OPTIONS";
 
 /**
- * `GET`, `POST` and `DELETE` of the organization's CRM settings (SPEC §2). The organization is the
+ * `GET`, `POST` and `DELETE` of the organization's CRM settings (docs/contract.md §2). The organization is the
  * session's; nothing in the request can name another.
  */
 export const settingsRoutes = new Hono<AppEnv>()
@@ -29,4 +29,7 @@ export const settingsRoutes = new Hono<AppEnv>()
 	.delete("/", requireSession(), requireWriteRole(), limitWrites(), async (c) =>
 		c.json(await c.get("crmSettings").disconnect(c.get("session").orgId)),
 	)
+	// Reached only when no CORS origins are configured (otherwise CORS answers the preflight): a plain
+	// OPTIONS that lists the methods, with no `Access-Control-*` header.
+	.options("/", (c) => c.body(null, 204, { Allow: ALLOWED_METHODS }))
 	.all("/", methodNotAllowed(ALLOWED_METHODS));

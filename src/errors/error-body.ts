@@ -1,5 +1,5 @@
 /**
- * The one error body of the API (SPEC §3) as a zod schema: the handler's type and the OpenAPI document
+ * The one error body of the API (docs/contract.md §3) as a zod schema: the handler's type and the OpenAPI document
  * both come from it. Only types are imported from here at run time, so the schema costs the Worker
  * no bytes.
  */

@@ -99,7 +99,7 @@ export function buildOpenApiDocument(): Json {
 
 /**
  * Every registry schema that has an `id`, as JSON Schema 2020-12 (OpenAPI 3.1's dialect). Response
- * objects are left open (no `additionalProperties: false`): SPEC §2 lets responses gain fields, and
+ * objects are left open (no `additionalProperties: false`): docs/contract.md §2 lets responses gain fields, and
  * clients must not break when they do. `z.strictObject` request bodies stay closed.
  */
 function componentSchemas(): Json {

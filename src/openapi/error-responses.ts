@@ -1,5 +1,5 @@
 /**
- * The error responses of the OpenAPI document (SPEC §3): one per error code, plus the reference's
+ * The error responses of the OpenAPI document (docs/contract.md §3): one per error code, plus the reference's
  * `Organization ID required`, the other meaning of 400. Keyed by `ErrorCode`, so a code added to
  * `ERROR_STATUS` does not type-check until it is documented here.
  */

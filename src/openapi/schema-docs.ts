@@ -1,6 +1,6 @@
 /**
  * What the OpenAPI document says about each schema and field, mostly in the words of the reference page
- * (shared/seeds/crm-settings-api.txt). It is a zod registry beside the schemas rather than `.meta()` on
+ * (docs/contract.md §2). It is a zod registry beside the schemas rather than `.meta()` on
  * them, so that only the build-time generator imports this text and the Worker bundle carries none of it.
  * A schema with an `id` becomes a named component (`#/components/schemas/<id>`).
  */

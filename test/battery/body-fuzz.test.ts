@@ -1,7 +1,7 @@
 /**
  * Property: whatever body, content type and headers an admin's POST carries, the Worker answers 200 for
  * a valid body and otherwise the one error shape with the right 4xx — never a 5xx — and Clerk hears of
- * the request only when the body was valid. The oracle below is written from SPEC §2-§3, not from src/.
+ * the request only when the body was valid. The oracle below is written from docs/contract.md §2-§3, not from src/.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -16,14 +16,14 @@ const MAX_KEY_LENGTH = 2048;
 const PROVIDERS = ["close", "bullhorn"];
 /** In every generated key and field value; never in a field name (those are echoed in `details`). */
 const CANARY = "canary-5d1e-9b7a-body";
-// `verify` is a field of its own (SPEC §6): kept out of the random unknown fields.
+// `verify` is a field of its own (docs/contract.md §6): kept out of the random unknown fields.
 const KNOWN_FIELDS = ["provider", "apiKey", "verify"];
 
 type Outcome =
 	| { status: 200; provider: string; apiKey: string }
 	| { status: 400 | 413; code: string; error: string; detailPaths?: string[] };
 
-/** What SPEC §2-§3 says the Worker must answer to this content type and these body bytes. */
+/** What docs/contract.md §2-§3 says the Worker must answer to this content type and these body bytes. */
 function expectedOutcome(contentType: string | null, bytes: Uint8Array): Outcome {
 	const mediaType = (contentType ?? "").split(";")[0]?.trim() ?? "";
 	if (!/^application\/([\w.-]+\+)?json$/i.test(mediaType)) {

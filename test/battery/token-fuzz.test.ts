@@ -6,7 +6,7 @@
  *   the signature, and so does any change of the signature's bytes. Harmless: none, except a signature
  *   character that only changes base64url's unused trailing bits (same bytes: either answer is right;
  *   Clerk's strict decoder refuses it).
- * - a key holder's, re-signed: the claims themselves decide (SPEC §4). Harmless: `jti`, `iss`, `aud`,
+ * - a key holder's, re-signed: the claims themselves decide (docs/contract.md §4). Harmless: `jti`, `iss`, `aud`,
  *   `kid`, `jku`, a different `sub`/`sid`, times that are still valid, `sts` absent or `active`, unknown claims
  *   (`orgId`, `org` …: the organization comes from `o.id`, or `org_id` in v1 tokens, and nothing else).
  *   Refused: another algorithm than RS256 (RS384/RS512 included: Clerk issues RS256 only), `typ` other
@@ -92,7 +92,7 @@ const harmlessEdit: fc.Arbitrary<Edit> = fc.oneof(
 );
 
 /**
- * One edit of a claim SPEC §4 names, harmless or not (each case has one such focus, so every claim's
+ * One edit of a claim docs/contract.md §4 names, harmless or not (each case has one such focus, so every claim's
  * refusals are met often), plus up to two harmless edits around it; or harmless edits alone.
  */
 const focusEdit: fc.Arbitrary<Edit> = fc.oneof(
@@ -209,7 +209,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 	fc.record({ kind: fc.constant("attacker-key" as const), header: headerEdits }),
 );
 
-// ---- applying a mutation, and what SPEC §4 says about the result -------------------------------------
+// ---- applying a mutation, and what docs/contract.md §4 says about the result -------------------------------------
 
 interface Case {
 	mine: string;
@@ -316,7 +316,7 @@ async function apply(m: Mutation, c: Case): Promise<{ token: string; verdict: Ve
 }
 
 /**
- * The organization a token signed by the instance key (with `signedWith`) authenticates, per SPEC §4,
+ * The organization a token signed by the instance key (with `signedWith`) authenticates, per docs/contract.md §4,
  * or null when it must be refused. Generated times stay at least 10 s away from now, past Clerk's 5 s skew.
  */
 function sessionOrganization(header: Json, claims: Json, signedWith: Algorithm): string | null {

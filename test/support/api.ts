@@ -72,7 +72,7 @@ export function errorBody(response: ApiResponse, code: string, error: string, de
 	};
 }
 
-/** Status of each error code (SPEC §3), written out here so the tests do not trust the code's own map. */
+/** Status of each error code (docs/contract.md §3), written out here so the tests do not trust the code's own map. */
 const STATUS_OF_CODE: Record<string, number> = {
 	VALIDATION_ERROR: 400,
 	FORBIDDEN: 403,
@@ -85,7 +85,7 @@ const STATUS_OF_CODE: Record<string, number> = {
 };
 
 /**
- * Asserts that `response` is an error in the one shape of SPEC §3, whatever the error: a status that
+ * Asserts that `response` is an error in the one shape of docs/contract.md §3, whatever the error: a status that
  * matches its code, a message, the response's request id, and `details` only as `{ path, message }`s.
  */
 export function expectErrorShape(response: ApiResponse): void {

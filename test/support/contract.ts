@@ -5,7 +5,7 @@
  *
  * Stricter than the published document in one way: response objects are checked closed (no field the
  * document does not name), while the document leaves them open so that clients tolerate fields added
- * later (SPEC §2). A field the Worker sends must be documented before any test can receive it.
+ * later (docs/contract.md §2). A field the Worker sends must be documented before any test can receive it.
  *
  * `@cfworker/json-schema` interprets schemas instead of compiling them to code, so it runs in workerd,
  * which forbids `new Function`.

@@ -1,0 +1,318 @@
+/**
+ * Smoke suite through the real `wrangler dev`: the Worker configured the way a user configures it
+ * (`.dev.vars`, `--env-file`, `--var`, the shell of `npm run dev`), not through the test bindings the
+ * workerd suite hands over directly. Each server runs against an emulator of its own, in Node.
+ *
+ * `npm run test:smoke`; about 20 s on a 2-core machine, most of it wrangler starting four times.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningEmulator, startEmulator } from "../../emulator/server.ts";
+import { generateSigningKeyPair, importSigningKey, mintSessionToken } from "../../emulator/tokens.ts";
+import { readDevVarsState } from "../../scripts/dev-keys.ts";
+import { startWranglerDev, type WranglerDev } from "../../scripts/wrangler-dev.ts";
+import { SETTINGS_PATH } from "../../src/crm/path.ts";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const SECRET_KEY = "sk_test_smoke_0123456789abcdefghijklmnopqrstuvwxyz";
+const RING = "smoke2026:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const CLOSE_KEY = "api_smoke00000000000000000.smokesecret0000000000000";
+
+let keys: Awaited<ReturnType<typeof generateSigningKeyPair>>;
+const emulators: RunningEmulator[] = [];
+
+beforeAll(async () => {
+	keys = await generateSigningKeyPair();
+});
+afterAll(async () => {
+	await Promise.all(emulators.map((emulator) => emulator.close()));
+});
+
+async function newEmulator(): Promise<RunningEmulator> {
+	const emulator = await startEmulator({ secretKey: SECRET_KEY, autoCreateOrganizations: true });
+	emulators.push(emulator);
+	return emulator;
+}
+
+async function adminToken(orgId: string): Promise<string> {
+	return mintSessionToken(await importSigningKey(keys.privateKeyPem), {
+		orgId,
+		role: "org:admin",
+		userId: "user_smoke",
+		expiresInSeconds: 600,
+	});
+}
+
+async function call(baseUrl: string, method: string, token: string, body?: unknown) {
+	const response = await fetch(`${baseUrl}${SETTINGS_PATH}`, {
+		method,
+		headers: {
+			Authorization: `Bearer ${token}`,
+			...(body === undefined ? {} : { "Content-Type": "application/json" }),
+		},
+		...(body === undefined ? {} : { body: JSON.stringify(body) }),
+	});
+	return {
+		status: response.status,
+		requestId: response.headers.get("X-Request-Id"),
+		body: await response.json(),
+	};
+}
+
+async function storedCrm(emulator: RunningEmulator, orgId: string): Promise<unknown> {
+	const response = await fetch(`${emulator.url}/__emulator/organizations/${orgId}`);
+	const organization = (await response.json()) as { private_metadata: { crm?: unknown } };
+	return organization.private_metadata.crm;
+}
+
+/**
+ * The first of the Worker's JSON log lines with this `msg`, once wrangler has printed it (within 5 s).
+ * wrangler prints `console.error` lines behind an "✘ [ERROR]" badge, so the object is cut out of the line.
+ */
+async function logLine(dev: WranglerDev, msg: string): Promise<Record<string, unknown> | undefined> {
+	const deadline = Date.now() + 5000;
+	do {
+		const line = dev
+			.output()
+			.split("\n")
+			.map((text) => /\{.*\}/.exec(text)?.[0])
+			.filter((json) => json !== undefined)
+			.map((json) => JSON.parse(json) as Record<string, unknown>)
+			.find((fields) => fields.msg === msg);
+		if (line) return line;
+		await new Promise((resolve) => setTimeout(resolve, 50));
+	} while (Date.now() < deadline);
+	return undefined;
+}
+
+async function expectConfigurationError(dev: WranglerDev, orgId: string, variable: string) {
+	const response = await call(dev.url, "GET", await adminToken(orgId));
+	expect(response).toEqual({
+		status: 500,
+		requestId: expect.any(String),
+		body: { error: "Internal server error", code: "INTERNAL_ERROR", requestId: response.requestId },
+	});
+	expect(await logLine(dev, "configuration error")).toEqual({
+		level: "error",
+		msg: "configuration error",
+		problem: expect.stringContaining(variable),
+		requestId: response.requestId,
+	});
+}
+
+describe("wrangler dev with a key ring in .dev.vars and the upstream URLs as --var", () => {
+	let emulator: RunningEmulator;
+	let dev: WranglerDev;
+	beforeAll(async () => {
+		emulator = await newEmulator();
+		await fetch(`${emulator.url}/__emulator/close-keys`, {
+			method: "POST",
+			body: JSON.stringify({ apiKey: CLOSE_KEY }),
+		});
+		dev = await startWranglerDev({
+			via: "dev-vars",
+			vars: { CLERK_SECRET_KEY: SECRET_KEY, CLERK_JWT_KEY: keys.publicKeyPem, CRM_ENCRYPTION_KEYS: RING },
+			cliVars: { CLERK_API_URL: emulator.url, CLOSE_API_URL: emulator.url },
+			logs: true,
+		});
+	});
+	afterAll(() => dev?.stop());
+
+	it("answers GET, POST and DELETE as documented, storing the key as an envelope GET still masks", async () => {
+		const token = await adminToken("org_smoke_a");
+		expect((await call(dev.url, "GET", token)).body).toEqual({
+			connected: false,
+			provider: null,
+			apiKeyMasked: null,
+		});
+
+		const saved = await call(dev.url, "POST", token, { provider: "close", apiKey: CLOSE_KEY, verify: true });
+		expect(saved).toEqual({
+			status: 200,
+			requestId: expect.any(String),
+			body: { success: true, provider: "close", connectedAt: expect.any(String), verified: true },
+		});
+		const { connectedAt } = saved.body as { connectedAt: string };
+
+		const stored = (await storedCrm(emulator, "org_smoke_a")) as { apiKey: unknown };
+		expect(stored.apiKey).toEqual({
+			v: 1,
+			alg: "A256GCM",
+			kid: "smoke2026",
+			iv: expect.any(String),
+			ct: expect.any(String),
+		});
+		expect(JSON.stringify(stored)).not.toContain(CLOSE_KEY);
+
+		expect(await call(dev.url, "GET", token)).toEqual({
+			status: 200,
+			requestId: expect.any(String),
+			body: {
+				connected: true,
+				provider: "close",
+				connectedAt,
+				apiKeyMasked: "********************0000",
+				apiKeyId: "api_smoke00000000000000000",
+				connectedBy: "user_smoke",
+				verifiedAt: connectedAt,
+			},
+		});
+
+		expect((await call(dev.url, "DELETE", token)).body).toEqual({ success: true, disconnected: true });
+		expect(await storedCrm(emulator, "org_smoke_a")).toBeUndefined();
+	});
+});
+
+describe("wrangler dev with a malformed ring in an --env-file", () => {
+	let dev: WranglerDev;
+	beforeAll(async () => {
+		const emulator = await newEmulator();
+		dev = await startWranglerDev({
+			vars: {
+				CLERK_SECRET_KEY: SECRET_KEY,
+				CLERK_JWT_KEY: keys.publicKeyPem,
+				CLERK_API_URL: emulator.url,
+				CRM_ENCRYPTION_KEYS: "smoke2026:not-32-bytes",
+			},
+			logs: true,
+		});
+	});
+	afterAll(() => dev?.stop());
+
+	it("answers 500 and logs a configuration error naming CRM_ENCRYPTION_KEYS", async () => {
+		await expectConfigurationError(dev, "org_smoke_b", "CRM_ENCRYPTION_KEYS");
+	});
+});
+
+describe("wrangler dev without CLERK_SECRET_KEY", () => {
+	let dev: WranglerDev;
+	beforeAll(async () => {
+		const emulator = await newEmulator();
+		dev = await startWranglerDev({
+			vars: { CLERK_JWT_KEY: keys.publicKeyPem, CLERK_API_URL: emulator.url },
+			logs: true,
+		});
+	});
+	afterAll(() => dev?.stop());
+
+	it("answers 500 and logs a configuration error naming CLERK_SECRET_KEY", async () => {
+		await expectConfigurationError(dev, "org_smoke_c", "CLERK_SECRET_KEY");
+	});
+});
+
+describe("npm run dev", () => {
+	let devScript: ChildProcess;
+	let output = "";
+	let port: number;
+	let emulatorPort: number;
+	beforeAll(async () => {
+		// With real Clerk keys in .dev.vars, `npm run dev` talks to real Clerk: never from a test.
+		if (readDevVarsState().kind === "real-clerk") {
+			throw new Error("move .dev.vars aside to run the smoke suite: it sets real Clerk keys");
+		}
+		[port, emulatorPort] = [await freePort(), await freePort()];
+		devScript = spawn(process.execPath, [join(ROOT, "scripts", "dev.ts")], {
+			cwd: ROOT,
+			// A ring in the shell reaches the Worker instead of the development ring.
+			env: {
+				...process.env,
+				PORT: String(port),
+				EMULATOR_PORT: String(emulatorPort),
+				CRM_ENCRYPTION_KEYS: RING,
+			},
+			stdio: ["ignore", "pipe", "pipe"],
+		});
+		devScript.stdout?.on("data", (chunk: Buffer) => {
+			output += chunk.toString();
+		});
+		devScript.stderr?.on("data", (chunk: Buffer) => {
+			output += chunk.toString();
+		});
+		const deadline = Date.now() + 60_000;
+		while (!output.includes("Stop with Ctrl-C") && Date.now() < deadline) {
+			if (devScript.exitCode !== null) break;
+			await new Promise((resolve) => setTimeout(resolve, 200));
+		}
+	});
+	afterAll(() => {
+		if (devScript.exitCode === null) devScript.kill("SIGKILL");
+	});
+
+	it("prints a working curl and the emulator's inspection endpoint, and seals with the shell's ring", async () => {
+		expect(output).toContain(
+			`curl -s -w '\\n' http://127.0.0.1:${emulatorPort}/__emulator/organizations/org_dev`,
+		);
+		const token = /TOKEN='([^']+)'/.exec(output)?.[1] as string;
+		const apiUrl = `http://127.0.0.1:${port}`;
+		const saved = await call(apiUrl, "POST", token, {
+			provider: "close",
+			apiKey: "api_dev0000000000000000000.devsecret000000000000000",
+		});
+		expect(saved.status).toBe(200);
+		const response = await fetch(`http://127.0.0.1:${emulatorPort}/__emulator/organizations/org_dev`);
+		const organization = (await response.json()) as {
+			private_metadata: { crm: { apiKey: { kid: string } } };
+		};
+		expect(organization.private_metadata.crm.apiKey.kid).toBe("smoke2026");
+	});
+
+	it("stops every process it started on SIGTERM, freeing both ports", async () => {
+		const group = descendants(devScript.pid as number);
+		expect(group.length).toBeGreaterThanOrEqual(2); // wrangler and workerd at least
+		devScript.kill("SIGTERM");
+		await once(devScript, "exit");
+		const deadline = Date.now() + 10_000;
+		while (group.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+		expect(group.filter(isAlive)).toEqual([]);
+		expect(await isFree(port)).toBe(true);
+		expect(await isFree(emulatorPort)).toBe(true);
+	});
+});
+
+async function freePort(): Promise<number> {
+	const server = createServer().listen(0, "127.0.0.1");
+	await once(server, "listening");
+	const address = server.address() as { port: number };
+	server.close();
+	return address.port;
+}
+
+async function isFree(port: number): Promise<boolean> {
+	const server = createServer();
+	return new Promise((resolve) => {
+		server.once("error", () => resolve(false));
+		server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+	});
+}
+
+/** Every process below `pid` (Linux `ps`), whatever process group it moved to. */
+function descendants(pid: number): number[] {
+	const table = execFileSync("ps", ["-e", "-o", "pid=,ppid="], { encoding: "utf8" })
+		.trim()
+		.split("\n")
+		.map((line) => line.trim().split(/\s+/).map(Number) as [number, number]);
+	const found: number[] = [];
+	const queue = [pid];
+	while (queue.length > 0) {
+		const parent = queue.shift() as number;
+		for (const [child, ppid] of table) {
+			if (ppid === parent) {
+				found.push(child);
+				queue.push(child);
+			}
+		}
+	}
+	return found;
+}
+
+function isAlive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch {
+		return false;
+	}
+}
