@@ -3,10 +3,8 @@
  * at once), driven by autocannon. Each short round measures the baseline — `GET /api/v1/health`: same
  * middleware, no auth, no Clerk call — and GET, POST and DELETE of the CRM settings, starting at a
  * different scenario each round; an operation's figure is its ratio to the baseline of the same round
- * (median over rounds), which holds on a busy or drifting machine where absolute figures do not. Then
- * it times token verification alone inside workerd. Prints a table and writes `bench/results.json`;
- * fails if any request was not a 2xx. `npm run bench -- --verify-only` runs only the verification
- * timing and writes nothing.
+ * (median over rounds), which holds on a busy or drifting machine where absolute figures do not.
+ * Prints a table and writes `bench/results.json`; fails if any request was not a 2xx.
  *
  * GET reads organizations that nothing writes (each with a connected CRM, so every read does the
  * whole read path). Writes rotate over many other organizations and every write phase is capped, so
@@ -21,7 +19,6 @@ import { generateSigningKeyPair, importSigningKey } from "../emulator/tokens.ts"
 import { BENCH_API_KEY, mintTokens, rotation, seedOrganizations } from "./bench/fixtures.ts";
 import { type LoadResult, round, runLoad, type Scenario } from "./bench/load.ts";
 import { formatReport, summarizeScenarios } from "./bench/report.ts";
-import { measureVerify } from "./bench/verify-micro.ts";
 import { startWranglerDev } from "./wrangler-dev.ts";
 
 const CONNECTIONS = 8;
@@ -42,7 +39,6 @@ const FRONTEND = "http://localhost:3000";
 const SETTINGS_PATH = "/api/v1/operations/crm/settings";
 const BASELINE = "baseline GET /api/v1/health";
 const RESULTS_FILE = new URL("../bench/results.json", import.meta.url);
-const VERIFY_ONLY = process.argv.includes("--verify-only");
 
 /** What to stop if the run is interrupted: the emulator and any `wrangler dev`. */
 const running = new Set<() => Promise<void>>();
@@ -70,18 +66,8 @@ async function main() {
 			CLERK_AUTHORIZED_PARTIES: FRONTEND,
 		};
 
-		const verifyToken = () =>
-			withWranglerDev({ vars, entry: "bench/verify-worker.ts" }, (url) =>
-				measureVerify(url, readTokens[0] as string),
-			);
-		if (VERIFY_ONLY) {
-			console.log(formatReport([], await verifyToken()));
-			return;
-		}
-
 		const plan = benchPlan(readTokens, writeTokens);
 		const rounds = await withWranglerDev({ vars }, (url) => runRounds(url, plan));
-		const verify = await verifyToken();
 
 		const scenarios = summarizeScenarios(plan, rounds, BASELINE);
 		const results = {
@@ -104,11 +90,10 @@ async function main() {
 				maxRequestsPerWritePhase: MAX_REQUESTS_PER_WRITE_PHASE,
 			},
 			scenarios,
-			verify,
 			benchSeconds: round((performance.now() - started) / 1000, 1),
 		};
 		writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, "\t")}\n`);
-		console.log(`\n${formatReport(scenarios, verify)}`);
+		console.log(`\n${formatReport(scenarios)}`);
 		console.log(
 			`${CONNECTIONS} connections; ${ROUNDS} rounds of ${ROUND_SECONDS} s per scenario after ${WARMUP_SECONDS} s warm-up; ${results.machine.cpus} CPUs; ${results.benchSeconds} s in all. Written to bench/results.json.`,
 		);

@@ -15,7 +15,7 @@ import { writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { startEmulator } from "../emulator/server.ts";
-import { SETTINGS_PATH } from "../src/crm/path.ts";
+import { SETTINGS_PATH } from "../src/crm/routes.ts";
 import {
 	DEV_CLOSE_API_KEY,
 	DEV_DIR,

@@ -4,7 +4,7 @@
  * fails when the committed files differ from what it writes.
  */
 import { writeFileSync } from "node:fs";
-import { buildOpenApiDocument } from "../src/openapi/document.ts";
+import { buildOpenApiDocument } from "./openapi/document.ts";
 import { renderApiReference } from "./render-api-reference.ts";
 
 const document = buildOpenApiDocument();

@@ -21,8 +21,6 @@ export interface WranglerDev {
 }
 
 export interface WranglerDevOptions {
-	/** Worker entry replacing `main` (the benchmark's verify Worker); the configured entry otherwise. */
-	entry?: string;
 	/** Vars and secrets, written to a file that only this process reads. */
 	vars: Record<string, string>;
 	/**
@@ -59,7 +57,6 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
 	const args = [
 		join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js"),
 		"dev",
-		...(options.entry ? [options.entry] : []),
 		...configurationArgs(stateDir, options),
 		...Object.entries(options.cliVars ?? {}).map(([name, value]) => `--var=${name}:${value}`),
 		"--ip=127.0.0.1",

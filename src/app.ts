@@ -2,16 +2,13 @@ import type { Context, MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import type { AppEnv } from "./app-env.ts";
-import { SETTINGS_PATH } from "./crm/path.ts";
-import { settingsRoutes } from "./crm/routes.ts";
+import { SETTINGS_PATH, settingsRoutes } from "./crm/routes.ts";
 import { handleError, handleNotFound } from "./errors/handler.ts";
-import { HEALTH_PATH } from "./health/path.ts";
-import { healthRoutes } from "./health/routes.ts";
-import { Hono } from "./http/hono.ts";
-import { requestLog } from "./middleware/request-log.ts";
+import { HEALTH_PATH, healthRoutes } from "./health/routes.ts";
+import { TrieHono } from "./http/hono.ts";
+import { requestLog } from "./middleware/log.ts";
 import { services } from "./middleware/services.ts";
-import { OPENAPI_PATH } from "./openapi/path.ts";
-import { openApiRoutes } from "./openapi/routes.ts";
+import { OPENAPI_PATH, openApiRoutes } from "./openapi/routes.ts";
 
 /**
  * Builds the API: request ids, logging, `no-store`, the public health check and OpenAPI document, CORS
@@ -21,7 +18,7 @@ import { openApiRoutes } from "./openapi/routes.ts";
  * export default newApp(); // a Workers module: { fetch }
  */
 export function newApp() {
-	const app = new Hono<AppEnv>();
+	const app = new TrieHono<AppEnv>();
 
 	app.use(requestId({ limitLength: 128 }));
 	app.use(requestLog());

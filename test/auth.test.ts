@@ -161,7 +161,8 @@ const unusable: [string, (orgId: string) => Promise<Record<string, string>>, str
 	[
 		"RS384 signed with the instance's own key (Clerk session tokens are RS256)",
 		async (orgId) => ({ Authorization: `Bearer ${await rs384Token(testClaims({ orgId }))}` }),
-		"invalid-token: token-invalid-algorithm",
+		// Clerk's reason: verifyToken imports the PEM as an RS256 key, so the RS384 signature does not verify.
+		"invalid-token: token-verification-failed",
 	],
 ];
 
@@ -221,6 +222,26 @@ describe("usable sessions", () => {
 		expect(await testSigningKey()).toMatchObject({
 			type: "private",
 			algorithm: { name: "RSASSA-PKCS1-v1_5" },
+		});
+	});
+});
+
+describe("CLERK_JWT_KEY is checked when the configuration is parsed, not on a request", () => {
+	it("a key of the right header and trailer but 3 bytes short → 500 and a configuration error, not a 400 for the token", async () => {
+		const body = inject("jwtPublicKey").replace(/-----[A-Z ]+-----|\s/g, "");
+		const truncated = `${body.slice(0, 100)}${body.slice(104)}`;
+		const logs = captureLogs();
+		const response = await getSettings({
+			token: await tokenFor("org_any"),
+			env: { CLERK_JWT_KEY: truncated },
+		});
+		expect(response.status).toBe(500);
+		expect(response.body).toEqual(errorBody(response, "INTERNAL_ERROR", "Internal server error"));
+		expect(logs.entries()[0]).toEqual({
+			level: "error",
+			msg: "configuration error",
+			problem: "CLERK_JWT_KEY is not the PEM public key of a Clerk instance (2048-bit RSA)",
+			requestId: response.headers.get("X-Request-Id"),
 		});
 	});
 });

@@ -5,7 +5,6 @@
  */
 import type { LoadResult, Scenario } from "./load.ts";
 import { median, round } from "./load.ts";
-import type { VerifyResult } from "./verify-micro.ts";
 
 export interface ScenarioSummary {
 	name: string;
@@ -70,7 +69,7 @@ export function summarizeScenarios(
 }
 
 /** The table and the verification figure, as `npm run bench` prints them. */
-export function formatReport(scenarios: ScenarioSummary[], verify: VerifyResult): string {
+export function formatReport(scenarios: ScenarioSummary[]): string {
 	const header = [
 		"scenario",
 		"req/s",
@@ -101,10 +100,5 @@ export function formatReport(scenarios: ScenarioSummary[], verify: VerifyResult)
 				column === 0 ? cell.padEnd(widths[column] as number) : cell.padStart(widths[column] as number),
 			)
 			.join("  ");
-	const table = rows.length === 0 ? [] : [line(header), ...rows.map(line), ""];
-	return [
-		...table,
-		`Token verification alone (authenticate in workerd, valid token): ${verify.microsecondsPerVerify} µs per request`,
-		`  (median of ${verify.runs.length} runs of ${verify.iterationsPerRun} calls; fastest ${verify.fastestMicroseconds} µs; all: ${verify.runs.join(", ")})`,
-	].join("\n");
+	return [line(header), ...rows.map(line)].join("\n");
 }

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env.ts";
-import { ApiError, organizationIdRequired } from "../errors/api-error.ts";
+import { ApiError } from "../errors/api-error.ts";
+import { ORGANIZATION_ID_REQUIRED, WRITE_ROLE_REQUIRED } from "../errors/messages.ts";
 import { authenticate, canWrite } from "./session.ts";
 
 /**
@@ -15,7 +16,7 @@ export function requireSession(): MiddlewareHandler<AppEnv> {
 		const result = await authenticate(c.req.header("Authorization"), c.get("config"));
 		if (!result.ok) {
 			c.set("authFailure", result.detail ? `${result.reason}: ${result.detail}` : result.reason);
-			throw organizationIdRequired();
+			throw new ApiError("VALIDATION_ERROR", ORGANIZATION_ID_REQUIRED);
 		}
 		c.set("session", result.session);
 		await next();
@@ -31,7 +32,7 @@ export function requireSession(): MiddlewareHandler<AppEnv> {
 export function requireWriteRole(): MiddlewareHandler<AppEnv> {
 	return async function requireWriteRole(c, next) {
 		if (!canWrite(c.get("session"), c.get("config").writeRoles)) {
-			throw new ApiError("FORBIDDEN", "Your role in this organization cannot change CRM settings");
+			throw new ApiError("FORBIDDEN", WRITE_ROLE_REQUIRED);
 		}
 		await next();
 	};

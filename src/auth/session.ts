@@ -1,8 +1,7 @@
+import { verifyToken } from "@clerk/backend";
 import { __experimental_JWTPayloadToAuthObjectProperties as toAuthObject } from "@clerk/shared/jwtPayloadParser";
 import type { JwtPayload } from "@clerk/shared/types";
 import type { Config } from "../config/config.ts";
-import { verifySessionToken } from "./session-token.ts";
-import { verificationKey } from "./verification-key.ts";
 
 /** Who is calling, as the verified session token says. The organization comes from nowhere else. */
 export interface Session {
@@ -26,10 +25,11 @@ export type AuthResult = { ok: true; session: Session } | { ok: false; reason: A
 const BEARER = /^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)$/i;
 
 /**
- * Verifies a Clerk session token from an `Authorization` header without any network call: the
- * signature is checked against `CLERK_JWT_KEY` (RS256 only, the key imported once per isolate), then
- * expiry, not-before, `azp`, and the session claims Clerk's own parser reads for v1 and v2 tokens.
- * A key that cannot be imported throws `ConfigError` (500), never a 400 for the caller's token.
+ * Verifies a Clerk session token from an `Authorization` header without any network call: Clerk's own
+ * `verifyToken` with `jwtKey` (the signature against `CLERK_JWT_KEY`, algorithm, expiry, not-before,
+ * `azp`, machine tokens refused), then the session claims Clerk's own parser reads for v1 and v2
+ * tokens. `CLERK_JWT_KEY`'s shape was checked when the configuration was parsed, so a refusal here is
+ * the token's fault.
  *
  * @example
  * const result = await authenticate(c.req.header("Authorization"), config);
@@ -39,10 +39,13 @@ export async function authenticate(authorization: string | undefined, config: Co
 	const token = authorization?.trim().match(BEARER)?.[1];
 	if (!token) return { ok: false, reason: "missing-bearer-token" };
 
-	const key = await verificationKey(config.clerkJwtKey);
 	let claims: JwtPayload;
 	try {
-		claims = await verifySessionToken(token, { key, authorizedParties: config.authorizedParties });
+		// With `jwtKey`, verifyToken never fetches JWKS: it verifies against the PEM, locally.
+		claims = await verifyToken(token, {
+			jwtKey: config.clerkJwtKey,
+			authorizedParties: config.authorizedParties,
+		});
 	} catch (error) {
 		const reason = (error as { reason?: unknown }).reason;
 		return { ok: false, reason: "invalid-token", ...(typeof reason === "string" ? { detail: reason } : {}) };

@@ -25,7 +25,7 @@ const TOO_LARGE = "form_param_exceeds_allowed_size";
 
 /**
  * Clerk refused a metadata write because the organization's metadata would exceed its 8 KB limit. Not
- * retryable, and nothing was written; the error handler tells the admin so instead of an opaque 500.
+ * retryable, and nothing was written; the settings service tells the admin so instead of an opaque 500.
  */
 export class MetadataLimitError extends UpstreamError {
 	constructor() {
@@ -39,8 +39,8 @@ export class MetadataLimitError extends UpstreamError {
 
 /**
  * The two Clerk Backend API calls the service makes, over plain `fetch` (the BAPI SDK would add about
- * 55 KiB to the Worker for them). Any failure throws `UpstreamError`, which answers 500; a write over
- * Clerk's metadata limit throws its subclass `MetadataLimitError`, which answers 400.
+ * 55 KiB to the Worker for them). Any failure throws `UpstreamError`; a write over Clerk's metadata
+ * limit throws its subclass `MetadataLimitError`. What the client hears is the settings service's call.
  *
  * @example
  * const store = clerkOrganizationStore(config);

@@ -1,5 +1,4 @@
 import { encodeBase64 } from "../encoding/base64.ts";
-import { ApiError } from "../errors/api-error.ts";
 import { fetchWithRetry, type RetryPolicy, UpstreamError } from "../http/fetch-with-retry.ts";
 
 /**
@@ -13,15 +12,19 @@ export const CLOSE_RETRY_POLICY: RetryPolicy = {
 	baseDelayMs: 100,
 };
 
-export type CloseKeyCheck = "accepted" | "rejected";
+/** Close's verdict on a key, or why there is none: Close could not be reached within the budget. */
+export type CloseKeyCheck =
+	| { outcome: "accepted" }
+	| { outcome: "rejected" }
+	| { outcome: "unreachable"; failure: UpstreamError };
 
 /**
  * Asks Close whether `apiKey` works: one `GET /api/v1/me/` with HTTP Basic auth (the key as user name,
- * empty password), retried on 429/5xx/timeouts. 401 and 403 mean rejected; when Close cannot be
- * reached the caller gets `503 UPSTREAM_UNAVAILABLE`; any other answer is an `UpstreamError` (500).
+ * empty password), retried on 429/5xx/timeouts. 401 and 403 mean rejected; timeouts, network errors
+ * and 429/5xx past the retry budget mean unreachable. Any other answer throws an `UpstreamError`.
  *
  * @example
- * if ((await checkCloseApiKey(config.closeApiUrl, key)) === "rejected") throw …;
+ * const check = await checkCloseApiKey(config.closeApiUrl, key); // { outcome: "accepted" }
  */
 export async function checkCloseApiKey(closeApiUrl: string, apiKey: string): Promise<CloseKeyCheck> {
 	// Basic credentials are base64 of UTF-8 (RFC 7617); btoa alone would throw on non-Latin-1 keys.
@@ -35,16 +38,12 @@ export async function checkCloseApiKey(closeApiUrl: string, apiKey: string): Pro
 	try {
 		response = await fetchWithRetry("close", makeRequest, CLOSE_RETRY_POLICY);
 	} catch (error) {
-		if (!(error instanceof UpstreamError)) throw error;
-		throw new ApiError(
-			"UPSTREAM_UNAVAILABLE",
-			"Close could not be reached to verify the API key; nothing was saved. Try again shortly.",
-			{ headers: { "Retry-After": "30" }, cause: error },
-		);
+		if (error instanceof UpstreamError) return { outcome: "unreachable", failure: error };
+		throw error;
 	}
 	await response.body?.cancel();
-	if (response.ok) return "accepted";
-	if (response.status === 401 || response.status === 403) return "rejected";
+	if (response.ok) return { outcome: "accepted" };
+	if (response.status === 401 || response.status === 403) return { outcome: "rejected" };
 	throw new UpstreamError("close", `GET /api/v1/me/ answered HTTP ${response.status}`, {
 		status: response.status,
 		attempts: 1,

@@ -1,10 +1,13 @@
 import type { AppEnv } from "../app-env.ts";
 import { requireSession, requireWriteRole } from "../auth/middleware.ts";
-import { methodNotAllowed } from "../errors/method-not-allowed.ts";
-import { Hono } from "../http/hono.ts";
-import { limitWrites } from "../middleware/write-rate-limit.ts";
-import { readJsonBody, validBody } from "../validation/json-body.ts";
+import { methodNotAllowed } from "../errors/handler.ts";
+import { TrieHono } from "../http/hono.ts";
+import { readJsonBody, validBody } from "../middleware/json-body.ts";
 import { saveSettingsRequestSchema } from "./schemas.ts";
+import { limitWrites } from "./write-limit.ts";
+
+/** Where the CRM settings live (docs/contract.md §2). */
+export const SETTINGS_PATH = "/api/v1/operations/crm/settings";
 
 const ALLOWED_METHODS = "GET, HEAD, POST, DELETE, OPTIONS";
 
@@ -12,7 +15,7 @@ const ALLOWED_METHODS = "GET, HEAD, POST, DELETE, OPTIONS";
  * `GET`, `POST` and `DELETE` of the organization's CRM settings (docs/contract.md §2). The organization is the
  * session's; nothing in the request can name another.
  */
-export const settingsRoutes = new Hono<AppEnv>()
+export const settingsRoutes = new TrieHono<AppEnv>()
 	.get("/", requireSession(), async (c) => c.json(await c.get("crmSettings").read(c.get("session").orgId)))
 	.post(
 		"/",

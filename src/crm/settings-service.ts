@@ -1,9 +1,9 @@
-import type { OrganizationStore } from "../clerk/organization-store.ts";
+import { MetadataLimitError, type OrganizationStore } from "../clerk/organization-store.ts";
 import type { CloseKeyCheck } from "../close/close-client.ts";
 import { sealApiKey } from "../crypto/api-key-envelope.ts";
 import type { KeyRing } from "../crypto/key-ring.ts";
-import { ApiError } from "../errors/api-error.ts";
-import { UpstreamError } from "../http/fetch-with-retry.ts";
+import { ApiError, InternalFailure } from "../errors/api-error.ts";
+import { CLOSE_REJECTED_KEY, CLOSE_UNREACHABLE, METADATA_FULL } from "../errors/messages.ts";
 import { closeApiKeyId, maskApiKey, visibleLast4 } from "./api-key.ts";
 import {
 	type DisconnectResponse,
@@ -20,6 +20,21 @@ export const METADATA_KEY = "crm";
 
 const NOT_CONNECTED: SettingsResponse = { connected: false, provider: null, apiKeyMasked: null };
 
+/** How long a caller should wait before asking again to verify with a Close that could not be reached. */
+const CLOSE_RETRY_AFTER_SECONDS = "30";
+
+/** `private_metadata.crm` holds something that is not a CRM settings record: a data problem, not Clerk's. */
+export class UnreadableRecordError extends InternalFailure {
+	constructor() {
+		super("private_metadata.crm is not a CRM settings record");
+		this.name = "UnreadableRecordError";
+	}
+
+	logFields() {
+		return { msg: "unreadable stored record", problem: this.message };
+	}
+}
+
 export interface CrmSettingsDependencies {
 	store: OrganizationStore;
 	now: () => Date;
@@ -30,7 +45,9 @@ export interface CrmSettingsDependencies {
 
 /**
  * Reads and writes an organization's CRM settings, one Clerk call per operation (plus, for a save
- * with `verify`, one call to Close before anything is written).
+ * with `verify`, one call to Close before anything is written). It is the boundary where the typed
+ * failures of its clients become answers: Clerk's metadata limit a 400, Close unreachable a 503, Close
+ * refusing the key a 400; every other failure goes on as it is and answers 500.
  *
  * @example
  * const settings = crmSettingsService({ store, now: () => new Date(), keyRing: null, checkCloseApiKey });
@@ -44,22 +61,14 @@ export function crmSettingsService({ store, now, keyRing, checkCloseApiKey }: Cr
 			if (stored === undefined || stored === null) return NOT_CONNECTED;
 
 			const parsed = storedRecordSchema.safeParse(stored);
-			if (!parsed.success) {
-				throw new UpstreamError("clerk", "private_metadata.crm is not a CRM settings record", {
-					attempts: 1,
-				});
-			}
+			if (!parsed.success) throw new UnreadableRecordError();
 			return toSettingsResponse(parsed.data);
 		},
 
 		async connect(orgId: string, userId: string, input: SaveSettingsRequest): Promise<SaveSettingsResponse> {
 			// The schema refuses verify for Bullhorn, so a verify reaching here is for Close.
 			const verified = input.verify === true;
-			if (verified && (await checkCloseApiKey(input.apiKey)) === "rejected") {
-				throw new ApiError("VALIDATION_ERROR", "Close rejected the API key", {
-					details: [{ path: "apiKey", message: "Close rejected the API key" }],
-				});
-			}
+			if (verified) assertCloseAccepts(await checkCloseApiKey(input.apiKey));
 			const savedAt = now().toISOString();
 			const record: StoredRecord = {
 				provider: input.provider,
@@ -70,7 +79,9 @@ export function crmSettingsService({ store, now, keyRing, checkCloseApiKey }: Cr
 				connectedBy: userId,
 				verifiedAt: verified ? savedAt : null,
 			};
-			await store.mergePrivateMetadata(orgId, { [METADATA_KEY]: withEveryField(record) });
+			await writeOrExplain(() =>
+				store.mergePrivateMetadata(orgId, { [METADATA_KEY]: withEveryField(record) }),
+			);
 			return {
 				success: true,
 				provider: record.provider,
@@ -80,13 +91,39 @@ export function crmSettingsService({ store, now, keyRing, checkCloseApiKey }: Cr
 		},
 
 		async disconnect(orgId: string): Promise<DisconnectResponse> {
-			await store.mergePrivateMetadata(orgId, { [METADATA_KEY]: null });
+			await writeOrExplain(() => store.mergePrivateMetadata(orgId, { [METADATA_KEY]: null }));
 			return { success: true, disconnected: true };
 		},
 	};
 }
 
 export type CrmSettingsService = ReturnType<typeof crmSettingsService>;
+
+function assertCloseAccepts(check: CloseKeyCheck): void {
+	if (check.outcome === "rejected") {
+		throw new ApiError("VALIDATION_ERROR", CLOSE_REJECTED_KEY, {
+			details: [{ path: "apiKey", message: CLOSE_REJECTED_KEY }],
+		});
+	}
+	if (check.outcome === "unreachable") {
+		throw new ApiError("UPSTREAM_UNAVAILABLE", CLOSE_UNREACHABLE, {
+			headers: { "Retry-After": CLOSE_RETRY_AFTER_SECONDS },
+			cause: check.failure,
+		});
+	}
+}
+
+/** A write Clerk refuses as too large cannot succeed on retry: the admin must hear why (400), not 500. */
+async function writeOrExplain(write: () => Promise<void>): Promise<void> {
+	try {
+		await write();
+	} catch (error) {
+		if (error instanceof MetadataLimitError) {
+			throw new ApiError("VALIDATION_ERROR", METADATA_FULL, { cause: error });
+		}
+		throw error;
+	}
+}
 
 function toSettingsResponse(record: StoredRecord): SettingsResponse {
 	// Records written before apiKeyLast4 existed hold the plaintext key to derive it from; an

@@ -18,11 +18,12 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export type { ErrorBody, ErrorDetail } from "./error-body.ts";
 
 /**
- * An error meant for the client: its message is safe to show and says what to do.
- * Anything thrown that is not an `ApiError` becomes a generic `INTERNAL_ERROR`.
+ * An error meant for the client: its message is safe to show and says what to do. The service layer
+ * turns the typed failures of its clients (Clerk, Close, the stored record) into these; anything
+ * thrown that is not an `ApiError` answers a generic `INTERNAL_ERROR`.
  *
  * @example
- * throw new ApiError("FORBIDDEN", "Only organization admins can change CRM settings");
+ * throw new ApiError("FORBIDDEN", WRITE_ROLE_REQUIRED);
  */
 export class ApiError extends Error {
 	readonly code: ErrorCode;
@@ -46,17 +47,16 @@ export class ApiError extends Error {
 	}
 }
 
-/** The reference's answer to any request without a usable session: 400, not 401 (kept for compatibility). */
-export const ORGANIZATION_ID_REQUIRED = "Organization ID required";
-
-export function organizationIdRequired(): ApiError {
-	return new ApiError("VALIDATION_ERROR", ORGANIZATION_ID_REQUIRED);
-}
-
-/** Clerk refused a write: the organization's private metadata (other data included) would exceed 8 KB. */
-export function metadataFull(): ApiError {
-	return new ApiError(
-		"VALIDATION_ERROR",
-		"Clerk refused the change: the organization's private metadata would exceed Clerk's 8 KB limit. Nothing was changed.",
-	);
+/**
+ * A server-side failure that says in the log what went wrong (a setting, an upstream, a stored record)
+ * with fields that are safe to keep: never a token, an API key, a secret or an upstream's own text.
+ * The client only ever sees `500 INTERNAL_ERROR`, or the `ApiError` a service made of it.
+ *
+ * @example
+ * class ConfigError extends InternalFailure {
+ *   logFields() { return { msg: "configuration error", problem: this.message }; }
+ * }
+ */
+export abstract class InternalFailure extends Error {
+	abstract logFields(): Record<string, unknown>;
 }

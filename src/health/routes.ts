@@ -1,7 +1,14 @@
+import * as z from "zod/mini";
 import type { AppEnv } from "../app-env.ts";
-import { methodNotAllowed } from "../errors/method-not-allowed.ts";
-import { Hono } from "../http/hono.ts";
-import type { HealthResponse } from "./schemas.ts";
+import { methodNotAllowed } from "../errors/handler.ts";
+import { TrieHono } from "../http/hono.ts";
+
+/** Where the Worker answers its health check. */
+export const HEALTH_PATH = "/api/v1/health";
+
+/** Body of a 200 `GET /api/v1/health`. */
+export const healthResponseSchema = z.object({ status: z.literal("ok") });
+export type HealthResponse = z.infer<typeof healthResponseSchema>;
 
 const OK: HealthResponse = { status: "ok" };
 
@@ -13,6 +20,6 @@ const OK: HealthResponse = { status: "ok" };
  * @example
  * app.route(HEALTH_PATH, healthRoutes);
  */
-export const healthRoutes = new Hono<AppEnv>()
+export const healthRoutes = new TrieHono<AppEnv>()
 	.get("/", (c) => c.json(OK))
 	.all("/", methodNotAllowed("GET, HEAD"));

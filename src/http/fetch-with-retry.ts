@@ -12,6 +12,8 @@
  * const res = await fetchWithRetry("clerk", () => new Request(url, { headers }), CLERK_RETRY_POLICY);
  */
 
+import { InternalFailure } from "../errors/api-error.ts";
+
 export interface RetryPolicy {
 	/** Longest wait for one attempt: its response, and in workerd also the reading of its body. */
 	attemptTimeoutMs: number;
@@ -23,7 +25,7 @@ export interface RetryPolicy {
 }
 
 /** A call to an outside service that did not give a usable answer. Its message is for logs only. */
-export class UpstreamError extends Error {
+export class UpstreamError extends InternalFailure {
 	readonly service: string;
 	readonly status: number | undefined;
 	readonly attempts: number;
@@ -34,6 +36,16 @@ export class UpstreamError extends Error {
 		this.service = service;
 		this.status = details.status;
 		this.attempts = details.attempts;
+	}
+
+	logFields() {
+		return {
+			msg: "upstream failure",
+			service: this.service,
+			problem: this.message,
+			upstreamStatus: this.status ?? null,
+			attempts: this.attempts,
+		};
 	}
 }
 
@@ -56,8 +68,9 @@ export async function fetchWithRetry(
 
 		let retryAfterMs: number | undefined;
 		try {
-			const timeout = AbortSignal.timeout(Math.min(policy.attemptTimeoutMs, remaining));
-			const response = await fetch(makeRequest(), { signal: timeout });
+			const response = await fetch(makeRequest(), {
+				signal: attemptTimeout(Math.min(policy.attemptTimeoutMs, remaining)),
+			});
 			if (!isRetryableStatus(response.status)) return response;
 			lastStatus = response.status;
 			lastFailure = `HTTP ${response.status}`;
@@ -103,6 +116,18 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 export function backoff(baseDelayMs: number, attempt: number, random = Math.random): number {
 	const ceiling = baseDelayMs * 2 ** (attempt - 1);
 	return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/**
+ * A signal that aborts with a `TimeoutError` after `ms`, like `AbortSignal.timeout(ms)`, and like it
+ * never cleared: it keeps running after the response arrives, so it also bounds the reading of the body.
+ * Made of `setTimeout` rather than `AbortSignal.timeout` so that attempts and backoff run on one clock
+ * (the tests replace that clock to play timeouts and `Retry-After` without waiting them out).
+ */
+function attemptTimeout(ms: number): AbortSignal {
+	const controller = new AbortController();
+	setTimeout(() => controller.abort(new DOMException("The attempt timed out", "TimeoutError")), ms);
+	return controller.signal;
 }
 
 function isTimeout(error: unknown): boolean {

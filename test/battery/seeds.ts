@@ -6,5 +6,3 @@ export const BODY_FUZZ = { seed: 0x0b0d1e5, numRuns: 300 } as const;
 export const TOKEN_FUZZ = { seed: 0x70c3e2, numRuns: 500 } as const;
 /** A failing run is reported as it is: shrinking would replay whole runs of ~430 requests. */
 export const CONCURRENCY = { seed: 0xc0ffee, numRuns: 3, endOnFailure: true } as const;
-/** Clerk's `verifyToken` and the service's `verifySessionToken` judged side by side. */
-export const VERIFY_EQUIVALENCE = { seed: 0x5e551011, numRuns: 400 } as const;

@@ -1,7 +1,7 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
+import { buildOpenApiDocument } from "../../scripts/openapi/document.ts";
 import { ERROR_STATUS, type ErrorCode } from "../../src/errors/api-error.ts";
-import { buildOpenApiDocument } from "../../src/openapi/document.ts";
 import committed from "../../src/openapi/openapi.json" with { type: "json" };
 import { contractCheck } from "../support/contract.ts";
 
@@ -55,7 +55,7 @@ describe("what the document says", () => {
 				.filter(([, property]) => !described(property))
 				.map(([field]) => `${id}.${field}`),
 		]);
-		expect(undescribed, "describe them in src/openapi/schema-docs.ts").toEqual([]);
+		expect(undescribed, "describe them in scripts/openapi/schema-docs.ts").toEqual([]);
 	});
 
 	it("gives examples that match their own schemas", () => {

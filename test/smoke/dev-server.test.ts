@@ -14,7 +14,7 @@ import { type RunningEmulator, startEmulator } from "../../emulator/server.ts";
 import { generateSigningKeyPair, importSigningKey, mintSessionToken } from "../../emulator/tokens.ts";
 import { readDevVarsState } from "../../scripts/dev-keys.ts";
 import { startWranglerDev, type WranglerDev } from "../../scripts/wrangler-dev.ts";
-import { SETTINGS_PATH } from "../../src/crm/path.ts";
+import { SETTINGS_PATH } from "../../src/crm/routes.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const SECRET_KEY = "sk_test_smoke_0123456789abcdefghijklmnopqrstuvwxyz";

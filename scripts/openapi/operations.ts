@@ -2,10 +2,10 @@
  * The operations of the OpenAPI document: which request each path and method takes and which
  * responses it may answer. Schemas, error responses and headers are referenced from `components`.
  */
-import { SETTINGS_PATH } from "../crm/path.ts";
-import { HEALTH_PATH } from "../health/path.ts";
-import { MAX_BODY_BYTES } from "../validation/limits.ts";
-import { OPENAPI_PATH } from "./path.ts";
+import { SETTINGS_PATH } from "../../src/crm/routes.ts";
+import { HEALTH_PATH } from "../../src/health/routes.ts";
+import { MAX_BODY_BYTES } from "../../src/middleware/json-body.ts";
+import { OPENAPI_PATH } from "../../src/openapi/routes.ts";
 
 const schemaRef = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 const responseRef = (name: string) => ({ $ref: `#/components/responses/${name}` });

@@ -3,9 +3,23 @@
  * `Organization ID required`, the other meaning of 400. Keyed by `ErrorCode`, so a code added to
  * `ERROR_STATUS` does not type-check until it is documented here.
  */
-import { ERROR_STATUS, type ErrorCode, metadataFull, ORGANIZATION_ID_REQUIRED } from "../errors/api-error.ts";
-import type { ErrorBody } from "../errors/error-body.ts";
-import { MAX_BODY_BYTES } from "../validation/limits.ts";
+import { ERROR_STATUS, type ErrorCode } from "../../src/errors/api-error.ts";
+import type { ErrorBody } from "../../src/errors/error-body.ts";
+import {
+	BODY_INVALID,
+	BODY_NOT_JSON_MEDIA_TYPE,
+	bodyTooLarge,
+	CLOSE_REJECTED_KEY,
+	CLOSE_UNREACHABLE,
+	INTERNAL_SERVER_ERROR,
+	METADATA_FULL,
+	methodNotAllowed,
+	noSuchEndpoint,
+	ORGANIZATION_ID_REQUIRED,
+	TOO_MANY_WRITES,
+	WRITE_ROLE_REQUIRED,
+} from "../../src/errors/messages.ts";
+import { MAX_BODY_BYTES } from "../../src/middleware/json-body.ts";
 import { COMMON_HEADERS } from "./operations.ts";
 
 type Example = Pick<ErrorBody, "error" | "details">;
@@ -36,7 +50,7 @@ const ERROR_RESPONSES: Record<ErrorCode, ErrorResponseDoc> = {
 			invalidBody: {
 				summary: "Invalid fields",
 				value: {
-					error: "Request body is invalid",
+					error: BODY_INVALID,
 					details: [
 						{ path: "provider", message: 'provider must be "close" or "bullhorn"' },
 						{ path: "apiKey", message: "apiKey must not be empty or blank" },
@@ -45,18 +59,18 @@ const ERROR_RESPONSES: Record<ErrorCode, ErrorResponseDoc> = {
 			},
 			notJson: {
 				summary: "A body that is not JSON",
-				value: { error: "Request body must be JSON (Content-Type: application/json)" },
+				value: { error: BODY_NOT_JSON_MEDIA_TYPE },
 			},
 			closeRejected: {
 				summary: "`verify: true` and Close refused the key",
 				value: {
-					error: "Close rejected the API key",
-					details: [{ path: "apiKey", message: "Close rejected the API key" }],
+					error: CLOSE_REJECTED_KEY,
+					details: [{ path: "apiKey", message: CLOSE_REJECTED_KEY }],
 				},
 			},
 			metadataFull: {
 				summary: "The organization's Clerk metadata is full",
-				value: { error: metadataFull().message },
+				value: { error: METADATA_FULL },
 			},
 			organizationIdRequired,
 		},
@@ -67,7 +81,7 @@ const ERROR_RESPONSES: Record<ErrorCode, ErrorResponseDoc> = {
 		examples: {
 			forbidden: {
 				summary: "A role that may only read",
-				value: { error: "Your role in this organization cannot change CRM settings" },
+				value: { error: WRITE_ROLE_REQUIRED },
 			},
 		},
 	},
@@ -75,7 +89,7 @@ const ERROR_RESPONSES: Record<ErrorCode, ErrorResponseDoc> = {
 		name: "NotFound",
 		description: "No such path. Answered for every path this document does not list.",
 		examples: {
-			notFound: { summary: "Unknown path", value: { error: "No such endpoint: GET /api/v1/crm" } },
+			notFound: { summary: "Unknown path", value: { error: noSuchEndpoint("GET", "/api/v1/crm") } },
 		},
 	},
 	METHOD_NOT_ALLOWED: {
@@ -85,7 +99,7 @@ const ERROR_RESPONSES: Record<ErrorCode, ErrorResponseDoc> = {
 		examples: {
 			methodNotAllowed: {
 				summary: "PUT instead of POST",
-				value: { error: "PUT is not supported here; use GET, HEAD, POST, DELETE, OPTIONS" },
+				value: { error: methodNotAllowed("PUT", "GET, HEAD, POST, DELETE, OPTIONS") },
 			},
 		},
 		headers: { Allow: "Allow" },
@@ -96,7 +110,7 @@ const ERROR_RESPONSES: Record<ErrorCode, ErrorResponseDoc> = {
 		examples: {
 			tooLarge: {
 				summary: "An oversized body",
-				value: { error: `Request body must be at most ${MAX_BODY_BYTES} bytes` },
+				value: { error: bodyTooLarge(MAX_BODY_BYTES) },
 			},
 		},
 	},
@@ -107,7 +121,7 @@ const ERROR_RESPONSES: Record<ErrorCode, ErrorResponseDoc> = {
 		examples: {
 			rateLimited: {
 				summary: "More than 10 changes in a minute",
-				value: { error: "Too many changes to this organization's CRM settings; try again in a minute" },
+				value: { error: TOO_MANY_WRITES },
 			},
 		},
 		headers: { "Retry-After": "RetryAfter" },
@@ -116,7 +130,7 @@ const ERROR_RESPONSES: Record<ErrorCode, ErrorResponseDoc> = {
 		name: "InternalError",
 		description:
 			"Anything else, a failure of Clerk included. The message never carries upstream text, stack traces or secrets; quote `requestId` when reporting it.",
-		examples: { internal: { summary: "Any server-side failure", value: { error: "Internal server error" } } },
+		examples: { internal: { summary: "Any server-side failure", value: { error: INTERNAL_SERVER_ERROR } } },
 	},
 	UPSTREAM_UNAVAILABLE: {
 		name: "UpstreamUnavailable",
@@ -125,9 +139,7 @@ const ERROR_RESPONSES: Record<ErrorCode, ErrorResponseDoc> = {
 		examples: {
 			closeUnreachable: {
 				summary: "Close could not be reached",
-				value: {
-					error: "Close could not be reached to verify the API key; nothing was saved. Try again shortly.",
-				},
+				value: { error: CLOSE_UNREACHABLE },
 			},
 		},
 		headers: { "Retry-After": "RetryAfter" },

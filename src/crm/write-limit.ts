@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { ApiError } from "../errors/api-error.ts";
+import { TOO_MANY_WRITES } from "../errors/messages.ts";
 
 /** The limiter's window (wrangler.toml `[[ratelimits]]` period): the longest a refused caller waits. */
 const WINDOW_SECONDS = 60;
@@ -17,13 +18,9 @@ export function limitWrites(): MiddlewareHandler<AppEnv> {
 	return async function limitWrites(c, next) {
 		const { success } = await c.env.CRM_WRITE_LIMITER.limit({ key: c.get("session").orgId });
 		if (!success) {
-			throw new ApiError(
-				"RATE_LIMITED",
-				"Too many changes to this organization's CRM settings; try again in a minute",
-				{
-					headers: { "Retry-After": String(WINDOW_SECONDS) },
-				},
-			);
+			throw new ApiError("RATE_LIMITED", TOO_MANY_WRITES, {
+				headers: { "Retry-After": String(WINDOW_SECONDS) },
+			});
 		}
 		await next();
 	};

@@ -11,9 +11,9 @@ import {
 	saveSettingsRequestSchema,
 	saveSettingsResponseSchema,
 	settingsResponseSchema,
-} from "../crm/schemas.ts";
-import { errorBodySchema, errorCodeSchema, errorDetailSchema } from "../errors/error-body.ts";
-import { healthResponseSchema } from "../health/schemas.ts";
+} from "../../src/crm/schemas.ts";
+import { errorBodySchema, errorCodeSchema, errorDetailSchema } from "../../src/errors/error-body.ts";
+import { healthResponseSchema } from "../../src/health/routes.ts";
 
 export interface SchemaDoc {
 	id?: string;

@@ -4,14 +4,22 @@ import { bodyLimit } from "hono/body-limit";
 import type * as z from "zod/mini";
 import type { AppEnv } from "../app-env.ts";
 import { ApiError, type ErrorDetail } from "../errors/api-error.ts";
-import { MAX_BODY_BYTES } from "./limits.ts";
+import {
+	BODY_INVALID,
+	BODY_NOT_JSON_MEDIA_TYPE,
+	BODY_NOT_VALID_JSON,
+	bodyTooLarge,
+} from "../errors/messages.ts";
+
+/** Largest request body read; anything longer is refused before it is parsed (413). */
+export const MAX_BODY_BYTES = 16 * 1024;
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.-]+\+)?json$/i;
 
 const limitBodySize = bodyLimit({
 	maxSize: MAX_BODY_BYTES,
 	onError: () => {
-		throw new ApiError("PAYLOAD_TOO_LARGE", `Request body must be at most ${MAX_BODY_BYTES} bytes`);
+		throw new ApiError("PAYLOAD_TOO_LARGE", bodyTooLarge(MAX_BODY_BYTES));
 	},
 });
 
@@ -26,13 +34,13 @@ export function readJsonBody(): MiddlewareHandler<AppEnv> {
 	return async function readJsonBody(c, next) {
 		const mediaType = (c.req.header("Content-Type") ?? "").split(";")[0]?.trim() ?? "";
 		if (!JSON_MEDIA_TYPE.test(mediaType)) {
-			throw new ApiError("VALIDATION_ERROR", "Request body must be JSON (Content-Type: application/json)");
+			throw new ApiError("VALIDATION_ERROR", BODY_NOT_JSON_MEDIA_TYPE);
 		}
 		return limitBodySize(c, async () => {
 			try {
 				await c.req.json(); // cached by Hono for the validator that follows
 			} catch {
-				throw new ApiError("VALIDATION_ERROR", "Request body is not valid JSON");
+				throw new ApiError("VALIDATION_ERROR", BODY_NOT_VALID_JSON);
 			}
 			await next();
 		});
@@ -49,7 +57,7 @@ export function readJsonBody(): MiddlewareHandler<AppEnv> {
 export function validBody<Schema extends z.ZodMiniType>(schema: Schema) {
 	return zValidator("json", schema, (result) => {
 		if (!result.success) {
-			throw new ApiError("VALIDATION_ERROR", "Request body is invalid", {
+			throw new ApiError("VALIDATION_ERROR", BODY_INVALID, {
 				details: result.error.issues.flatMap(toDetails),
 			});
 		}

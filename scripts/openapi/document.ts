@@ -6,7 +6,7 @@
  */
 import * as z from "zod/mini";
 import packageJson from "../../package.json" with { type: "json" };
-import { ORGANIZATION_ID_REQUIRED } from "../errors/api-error.ts";
+import { ORGANIZATION_ID_REQUIRED } from "../../src/errors/messages.ts";
 import { errorResponses } from "./error-responses.ts";
 import { operationPaths } from "./operations.ts";
 import { schemaDocs } from "./schema-docs.ts";

@@ -1,0 +1,30 @@
+/**
+ * What the API says to its clients, in one place: the code answers with these, and the OpenAPI
+ * document's examples (scripts/openapi/) are built from the same constants, so they cannot drift.
+ */
+
+/** The reference's answer to any request without a usable session: 400, not 401 (kept for compatibility). */
+export const ORGANIZATION_ID_REQUIRED = "Organization ID required";
+
+export const WRITE_ROLE_REQUIRED = "Your role in this organization cannot change CRM settings";
+
+export const TOO_MANY_WRITES = "Too many changes to this organization's CRM settings; try again in a minute";
+
+export const INTERNAL_SERVER_ERROR = "Internal server error";
+
+export const BODY_NOT_JSON_MEDIA_TYPE = "Request body must be JSON (Content-Type: application/json)";
+export const BODY_NOT_VALID_JSON = "Request body is not valid JSON";
+export const BODY_INVALID = "Request body is invalid";
+export const bodyTooLarge = (maxBytes: number) => `Request body must be at most ${maxBytes} bytes`;
+
+export const CLOSE_REJECTED_KEY = "Close rejected the API key";
+export const CLOSE_UNREACHABLE =
+	"Close could not be reached to verify the API key; nothing was saved. Try again shortly.";
+
+/** Clerk refused a write: the organization's private metadata (other data included) would exceed 8 KB. */
+export const METADATA_FULL =
+	"Clerk refused the change: the organization's private metadata would exceed Clerk's 8 KB limit. Nothing was changed.";
+
+export const noSuchEndpoint = (method: string, path: string) => `No such endpoint: ${method} ${path}`;
+export const methodNotAllowed = (method: string, allowed: string) =>
+	`${method} is not supported here; use ${allowed}`;

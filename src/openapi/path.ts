@@ -1,2 +1,0 @@
-/** Where the Worker serves its OpenAPI document (public, no authentication). */
-export const OPENAPI_PATH = "/api/v1/openapi.json";
