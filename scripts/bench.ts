@@ -54,8 +54,8 @@ async function main() {
 	running.add(emulator.close);
 	try {
 		const signingKey = await importSigningKey(keys.privateKeyPem);
-		const readOrgIds = await seedOrganizations(emulator.url, "bench_read", READ_ORGANIZATIONS);
-		const writeOrgIds = await seedOrganizations(emulator.url, "bench_write", WRITE_ORGANIZATIONS);
+		const readOrgIds = await seedOrganizations(emulator.url, "benchread", READ_ORGANIZATIONS);
+		const writeOrgIds = await seedOrganizations(emulator.url, "benchwrite", WRITE_ORGANIZATIONS);
 		const readTokens = await mintTokens(signingKey, readOrgIds, FRONTEND);
 		const writeTokens = await mintTokens(signingKey, writeOrgIds, FRONTEND);
 		const vars = {

@@ -164,6 +164,15 @@ const unusable: [string, (orgId: string) => Promise<Record<string, string>>, str
 		// Clerk's reason: verifyToken imports the PEM as an RS256 key, so the RS384 signature does not verify.
 		"invalid-token: token-verification-failed",
 	],
+	// Signed by the instance, but an organization id that is no Clerk id would become part of a Clerk
+	// URL: `/v1/organizations/../metadata` is another Backend API path.
+	...[".", "..", "org_x/y", "%2e%2e", "org_..", "org_a%2Fb", "org_"].map(
+		(orgId): [string, (orgId: string) => Promise<Record<string, string>>, string] => [
+			`a signed token whose organization id is ${JSON.stringify(orgId)}`,
+			async () => ({ Authorization: `Bearer ${await tokenFor(orgId)}` }),
+			"malformed-organization-id",
+		],
+	),
 ];
 
 describe("requests without a usable organization session", () => {

@@ -7,13 +7,13 @@ import { mintSessionToken } from "../../emulator/tokens.ts";
 
 export const BENCH_API_KEY = "api_4fBenchKeyId0000000000.benchSecret000000000";
 
-/** Seeds `count` organizations named `org_<prefix>_00000`, … and returns their ids. */
+/** Seeds `count` organizations named `org_<prefix>00000`, … and returns their ids. */
 export async function seedOrganizations(
 	emulatorUrl: string,
 	prefix: string,
 	count: number,
 ): Promise<string[]> {
-	const ids = Array.from({ length: count }, (_, i) => `org_${prefix}_${String(i).padStart(5, "0")}`);
+	const ids = Array.from({ length: count }, (_, i) => `org_${prefix}${String(i).padStart(5, "0")}`);
 	const crm = {
 		provider: "close",
 		apiKey: BENCH_API_KEY,

@@ -18,11 +18,20 @@ export type AuthFailure =
 	| "invalid-token"
 	| "not-a-session-token"
 	| "session-not-active"
-	| "no-active-organization";
+	| "no-active-organization"
+	| "malformed-organization-id";
 
 export type AuthResult = { ok: true; session: Session } | { ok: false; reason: AuthFailure; detail?: string };
 
 const BEARER = /^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)$/i;
+
+/**
+ * The shape of a Clerk organization id: `org_` and base62 characters (Clerk's ids are a type prefix,
+ * an underscore and a random base62 string, e.g. `org_2Z9xK…`, as the Backend API reference shows).
+ * The id becomes part of a Clerk URL, so nothing else may pass: `.`, `..`, `/` or `%2e` would make
+ * the service call another Backend API path with the instance's secret key.
+ */
+const CLERK_ORGANIZATION_ID = /^org_[A-Za-z0-9]{1,64}$/;
 
 /**
  * Verifies a Clerk session token from an `Authorization` header without any network call: Clerk's own
@@ -69,6 +78,7 @@ export async function authenticate(authorization: string | undefined, config: Co
 	}
 	if (typeof auth.orgId !== "string" || auth.orgId === "")
 		return { ok: false, reason: "no-active-organization" };
+	if (!CLERK_ORGANIZATION_ID.test(auth.orgId)) return { ok: false, reason: "malformed-organization-id" };
 
 	return {
 		ok: true,

@@ -25,6 +25,11 @@ export const CLOSE_UNREACHABLE =
 export const METADATA_FULL =
 	"Clerk refused the change: the organization's private metadata would exceed Clerk's 8 KB limit. Nothing was changed.";
 
+export const CLERK_UNAVAILABLE =
+	"Clerk, which keeps the CRM settings, is not answering or is throttling requests; nothing was changed. Try again after Retry-After seconds.";
+export const ORGANIZATION_NOT_IN_CLERK =
+	"Clerk has no organization with your session's organization id (it may have been deleted); sign in to an existing organization";
+
 export const noSuchEndpoint = (method: string, path: string) => `No such endpoint: ${method} ${path}`;
 export const methodNotAllowed = (method: string, allowed: string) =>
 	`${method} is not supported here; use ${allowed}`;

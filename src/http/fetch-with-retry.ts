@@ -6,7 +6,9 @@
  * attempts and waits together — stays inside `totalBudgetMs`. When the budget cannot cover the next
  * wait, it gives up at once rather than waiting for an answer it could not use.
  *
- * Any other response, 4xx included, is returned as it is for the caller to interpret.
+ * Any other response, 4xx included, is returned as it is for the caller to interpret. Redirects are
+ * never followed: a 3xx is returned too, so an upstream (or whoever answers in its name) cannot send
+ * the request and its credentials elsewhere.
  *
  * @example
  * const res = await fetchWithRetry("clerk", () => new Request(url, { headers }), CLERK_RETRY_POLICY);
@@ -22,6 +24,8 @@ export interface RetryPolicy {
 	maxAttempts: number;
 	/** First backoff; doubled at every further retry, each drawn at random from its upper half. */
 	baseDelayMs: number;
+	/** Statuses retried besides 429 and 5xx, e.g. Clerk's 409 `resource_locked`. */
+	alsoRetry?: readonly number[];
 }
 
 /** A call to an outside service that did not give a usable answer. Its message is for logs only. */
@@ -29,13 +33,25 @@ export class UpstreamError extends InternalFailure {
 	readonly service: string;
 	readonly status: number | undefined;
 	readonly attempts: number;
+	/** The wait the upstream asked for in its last `Retry-After`, if it sent one. */
+	readonly retryAfterMs: number | undefined;
 
-	constructor(service: string, reason: string, details: { status?: number; attempts: number }) {
+	constructor(
+		service: string,
+		reason: string,
+		details: { status?: number; attempts: number; retryAfterMs?: number },
+	) {
 		super(`${service}: ${reason}`);
 		this.name = "UpstreamError";
 		this.service = service;
 		this.status = details.status;
 		this.attempts = details.attempts;
+		this.retryAfterMs = details.retryAfterMs;
+	}
+
+	/** Whether asking again later may succeed: no answer in time, or the upstream throttled or failed. */
+	get transient(): boolean {
+		return this.status === undefined || isRetryableStatus(this.status);
 	}
 
 	logFields() {
@@ -59,7 +75,9 @@ export async function fetchWithRetry(
 	const deadline = Date.now() + policy.totalBudgetMs;
 	let lastFailure = "no attempt made";
 	let lastStatus: number | undefined;
+	let lastRetryAfterMs: number | undefined;
 	let attempts = 0;
+	const retryable = (status: number) => isRetryableStatus(status) || policy.alsoRetry?.includes(status);
 
 	for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
 		const remaining = deadline - Date.now();
@@ -70,14 +88,17 @@ export async function fetchWithRetry(
 		try {
 			const response = await fetch(makeRequest(), {
 				signal: attemptTimeout(Math.min(policy.attemptTimeoutMs, remaining)),
+				redirect: "manual",
 			});
-			if (!isRetryableStatus(response.status)) return response;
+			if (!retryable(response.status)) return response;
 			lastStatus = response.status;
 			lastFailure = `HTTP ${response.status}`;
 			retryAfterMs = parseRetryAfter(response.headers.get("Retry-After"));
+			lastRetryAfterMs = retryAfterMs;
 			await response.body?.cancel();
 		} catch (error) {
 			lastStatus = undefined;
+			lastRetryAfterMs = undefined;
 			lastFailure = isTimeout(error) ? "timed out" : "network error";
 		}
 
@@ -90,6 +111,7 @@ export async function fetchWithRetry(
 
 	throw new UpstreamError(service, lastFailure, {
 		...(lastStatus === undefined ? {} : { status: lastStatus }),
+		...(lastRetryAfterMs === undefined ? {} : { retryAfterMs: lastRetryAfterMs }),
 		attempts,
 	});
 }

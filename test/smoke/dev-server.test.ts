@@ -122,7 +122,7 @@ describe("wrangler dev with a key ring in .dev.vars and the upstream URLs as --v
 	afterAll(() => dev?.stop());
 
 	it("answers GET, POST and DELETE as documented, storing the key as an envelope GET still masks", async () => {
-		const token = await adminToken("org_smoke_a");
+		const token = await adminToken("org_smokeA");
 		expect((await call(dev.url, "GET", token)).body).toEqual({
 			connected: false,
 			provider: null,
@@ -137,7 +137,7 @@ describe("wrangler dev with a key ring in .dev.vars and the upstream URLs as --v
 		});
 		const { connectedAt } = saved.body as { connectedAt: string };
 
-		const stored = (await storedCrm(emulator, "org_smoke_a")) as { apiKey: unknown };
+		const stored = (await storedCrm(emulator, "org_smokeA")) as { apiKey: unknown };
 		expect(stored.apiKey).toEqual({
 			v: 1,
 			alg: "A256GCM",
@@ -162,7 +162,7 @@ describe("wrangler dev with a key ring in .dev.vars and the upstream URLs as --v
 		});
 
 		expect((await call(dev.url, "DELETE", token)).body).toEqual({ success: true, disconnected: true });
-		expect(await storedCrm(emulator, "org_smoke_a")).toBeUndefined();
+		expect(await storedCrm(emulator, "org_smokeA")).toBeUndefined();
 	});
 });
 
@@ -183,7 +183,7 @@ describe("wrangler dev with a malformed ring in an --env-file", () => {
 	afterAll(() => dev?.stop());
 
 	it("answers 500 and logs a configuration error naming CRM_ENCRYPTION_KEYS", async () => {
-		await expectConfigurationError(dev, "org_smoke_b", "CRM_ENCRYPTION_KEYS");
+		await expectConfigurationError(dev, "org_smokeB", "CRM_ENCRYPTION_KEYS");
 	});
 });
 
@@ -199,7 +199,7 @@ describe("wrangler dev without CLERK_SECRET_KEY", () => {
 	afterAll(() => dev?.stop());
 
 	it("answers 500 and logs a configuration error naming CLERK_SECRET_KEY", async () => {
-		await expectConfigurationError(dev, "org_smoke_c", "CLERK_SECRET_KEY");
+		await expectConfigurationError(dev, "org_smokeC", "CLERK_SECRET_KEY");
 	});
 });
 
