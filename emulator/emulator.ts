@@ -2,7 +2,11 @@
  * A local stand-in for the two upstreams of the service, for `npm run dev` and the test suite:
  *
  * - Clerk Backend API: `GET /v1/organizations/{id}` and `PATCH /v1/organizations/{id}/metadata`, with
- *   stateful metadata, Clerk's merge rules, its 8 KB metadata limit and its secret-key check.
+ *   stateful metadata and Clerk's published behaviour — the merge rules, the error codes of Clerk's BAPI
+ *   OpenAPI spec (version 2026-05-12: 401 `clerk_key_invalid`, 404 `resource_not_found`, 422
+ *   `form_param_exceeds_allowed_size` for metadata over 8 KB, 409 `resource_locked`, 429
+ *   `too_many_requests` with `Retry-After`) and the limits of Clerk's "system limits" page (10 metadata
+ *   writes per 10 s per organization; optionally the instance's 100 or 1000 requests per 10 s).
  * - Close: `GET /api/v1/me/` with HTTP Basic auth, 200 for a known key and 401 otherwise.
  * - Control endpoints under `/__emulator/` to seed organizations, read state and the call log, and
  *   queue faults.
@@ -17,6 +21,10 @@ import { isPlainObject, type Metadata, mergeMetadata } from "./metadata-merge.ts
 /** Clerk refuses metadata larger than this (per metadata object, serialized). */
 export const CLERK_METADATA_LIMIT_BYTES = 8 * 1024;
 
+/** Clerk's rate-limit window, and its metadata writes allowed per organization in it ("system limits"). */
+export const CLERK_RATE_WINDOW_MS = 10_000;
+export const CLERK_METADATA_WRITES_PER_WINDOW = 10;
+
 export interface EmulatorOptions {
 	/** The `CLERK_SECRET_KEY` the emulated Backend API accepts. */
 	secretKey: string;
@@ -24,6 +32,13 @@ export interface EmulatorOptions {
 	autoCreateOrganizations?: boolean;
 	/** Close API keys that `/api/v1/me/` accepts. */
 	closeApiKeys?: string[];
+	/**
+	 * Clerk's instance-wide limit on Backend API requests per 10 s (100 on a development instance, 1000
+	 * in production); off unless set.
+	 */
+	instanceRequestsPerWindow?: number;
+	/** Wait this long before answering each Clerk or Close call, as a real network would (e.g. 40). */
+	latencyMs?: number;
 }
 
 export interface Organization {
@@ -44,6 +59,8 @@ export interface RecordedCall {
 	/** The organization (Clerk) or API key id (Close) the call was about. */
 	target: string;
 	body?: unknown;
+	/** The `Clerk-API-Version` header the call carried (Clerk calls only; null when absent). */
+	apiVersion?: string | null;
 }
 
 /** Lets a fault close the connection; given by the server the emulator runs in. */
@@ -56,6 +73,7 @@ export function createEmulator(options: EmulatorOptions) {
 	const calls: RecordedCall[] = [];
 	const faults = new FaultQueues();
 	const closeApiKeys = new Set(options.closeApiKeys ?? []);
+	const limits = new RateLimits();
 
 	const createOrganization = (
 		id: string,
@@ -107,14 +125,29 @@ export function createEmulator(options: EmulatorOptions) {
 					"form_param_exceeds_allowed_size",
 					"metadata exceeds the maximum allowed size of 8KB",
 				);
+			case "locked":
+				return clerkError(409, "resource_locked", "The resource is locked by another request");
+			case "redirect":
+				return new Response(null, { status: 302, headers: { Location: fault.location } });
 		}
 	};
+
+	// A real network between the Worker and its upstreams, for the benchmark and `npm run dev`.
+	app.use("*", async (c, next) => {
+		if (options.latencyMs && !c.req.path.startsWith("/__emulator/")) {
+			await new Promise((resolve) => setTimeout(resolve, options.latencyMs));
+		}
+		await next();
+	});
 
 	// Clerk Backend API
 	app.use("/v1/*", async (c, next) => {
 		if (c.req.header("Authorization") !== `Bearer ${options.secretKey}`) {
-			return clerkError(401, "authentication_invalid", "The provided secret key is invalid");
+			return clerkError(401, "clerk_key_invalid", "The provided Secret Key is invalid.");
 		}
+		// The instance's limit counts every request of the secret key (Clerk's "system limits" page).
+		const instanceWait = limits.take("instance", options.instanceRequestsPerWindow);
+		if (instanceWait !== undefined) return tooManyRequests(instanceWait);
 		await next();
 	});
 
@@ -130,6 +163,7 @@ export function createEmulator(options: EmulatorOptions) {
 			method: c.req.method,
 			path: c.req.path,
 			target: id,
+			apiVersion: c.req.header("Clerk-API-Version") ?? null,
 			...(isMetadataPatch ? { body } : {}),
 		});
 
@@ -140,6 +174,9 @@ export function createEmulator(options: EmulatorOptions) {
 			organizations.get(id) ?? (options.autoCreateOrganizations ? createOrganization(id) : undefined);
 		if (!organization) return clerkError(404, "resource_not_found", "Organization not found");
 		if (isRead) return c.json(organization);
+
+		const writeWait = limits.take(`metadata:${id}`, CLERK_METADATA_WRITES_PER_WINDOW);
+		if (writeWait !== undefined) return tooManyRequests(writeWait);
 
 		if (!isPlainObject(body))
 			return clerkError(400, "form_param_format_invalid", "Body must be a JSON object");
@@ -211,6 +248,7 @@ export function createEmulator(options: EmulatorOptions) {
 		organizations.clear();
 		calls.length = 0;
 		faults.clear();
+		limits.clear();
 		return c.body(null, 204);
 	});
 
@@ -227,6 +265,39 @@ function clerkError(status: number, code: string, message: string, retryAfter?: 
 			...(retryAfter === undefined ? {} : { "Retry-After": retryAfter }),
 		},
 	});
+}
+
+/** Clerk's 429: `too_many_requests`, with `Retry-After` in whole seconds until the window has room. */
+function tooManyRequests(waitMs: number): Response {
+	return clerkError(
+		429,
+		"too_many_requests",
+		"Too many requests",
+		String(Math.max(1, Math.ceil(waitMs / 1000))),
+	);
+}
+
+/** Fixed 10 s windows per key (an organization's metadata writes, the instance's requests). */
+class RateLimits {
+	readonly #windows = new Map<string, { start: number; count: number }>();
+
+	/** Counts one request against `limit`; the wait until the window has room when it is spent. */
+	take(key: string, limit: number | undefined): number | undefined {
+		if (limit === undefined) return undefined;
+		const now = Date.now();
+		let window = this.#windows.get(key);
+		if (!window || now - window.start >= CLERK_RATE_WINDOW_MS) {
+			window = { start: now, count: 0 };
+			this.#windows.set(key, window);
+		}
+		if (window.count >= limit) return window.start + CLERK_RATE_WINDOW_MS - now;
+		window.count++;
+		return undefined;
+	}
+
+	clear(): void {
+		this.#windows.clear();
+	}
 }
 
 function basicAuthUser(header: string | undefined): string | undefined {

@@ -16,7 +16,11 @@ export type Fault =
 	/** Close the connection without answering. */
 	| { kind: "drop" }
 	/** Refuse a metadata write as over Clerk's 8 KB limit (422). */
-	| { kind: "metadata-limit" };
+	| { kind: "metadata-limit" }
+	/** Clerk's 409 `resource_locked`: another request holds the organization. */
+	| { kind: "locked" }
+	/** Answer 302 to `location` (no Clerk or Close endpoint redirects; a stand-in for whoever might). */
+	| { kind: "redirect"; location: string };
 
 export class FaultQueues {
 	readonly #queues = new Map<string, Fault[]>();

@@ -64,13 +64,11 @@ export function sessionClaims(options: SessionTokenOptions = {}): Record<string,
 		sub: options.userId ?? "user_test",
 	};
 	if (options.version === 1) {
-		Object.assign(
-			base,
-			orgId === null ? {} : { org_id: orgId, org_role: role, org_slug: "test", org_permissions: [] },
-		);
+		Object.assign(base, orgId === null ? {} : { org_id: orgId, org_role: role, org_permissions: [] });
 	} else {
 		Object.assign(base, { v: 2, sts: "active", fva: [0, -1] });
-		if (orgId !== null) base.o = { id: orgId, rol: role.replace(/^org:/, ""), slg: "test", per: "", fpm: "" };
+		// No `slg`: organization slugs are off by default for new Clerk applications.
+		if (orgId !== null) base.o = { id: orgId, rol: role.replace(/^org:/, ""), per: "", fpm: "" };
 	}
 	for (const [name, value] of Object.entries(options.claims ?? {})) {
 		if (value === undefined) delete base[name];

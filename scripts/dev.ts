@@ -64,6 +64,8 @@ async function startWithEmulator() {
 		port: emulatorPort,
 		autoCreateOrganizations: true,
 		closeApiKeys: [DEV_CLOSE_API_KEY],
+		// A real Clerk is tens of milliseconds away: EMULATOR_LATENCY_MS=40 makes the emulator feel like one.
+		latencyMs: numberFromEnv("EMULATOR_LATENCY_MS", 0, 10_000),
 	});
 
 	// With --env-file, wrangler reads only the files named, never .dev.vars or .env (wrangler 4,
@@ -212,16 +214,21 @@ The stored record, as Clerk holds it (the key is an AES-256-GCM envelope, sealed
 
 More tokens: TOKEN=$(npm run -s token -- --org ORG --role ROLE)   (--help for --user, --v1, --ttl;
 a --role org:member token reads but gets 403 on POST and DELETE)
-Ports: PORT (API, 8787) and EMULATOR_PORT (emulator, 8788). Stop with Ctrl-C.
+Ports: PORT (API, 8787) and EMULATOR_PORT (emulator, 8788); EMULATOR_LATENCY_MS adds Clerk's network delay.
+Stop with Ctrl-C.
 ${line}`;
 }
 
 function portFromEnv(name: string, fallback: number): number {
+	return numberFromEnv(name, fallback, 65535, 1);
+}
+
+function numberFromEnv(name: string, fallback: number, max: number, min = 0): number {
 	const raw = process.env[name];
 	if (raw === undefined || raw === "") return fallback;
 	const value = Number(raw);
-	if (!Number.isInteger(value) || value < 1 || value > 65535) {
-		console.error(`npm run dev: ${name}=${raw} is not a port number`);
+	if (!Number.isInteger(value) || value < min || value > max) {
+		console.error(`npm run dev: ${name}=${raw} must be a whole number from ${min} to ${max}`);
 		process.exit(2);
 	}
 	return value;

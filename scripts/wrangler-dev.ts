@@ -21,6 +21,11 @@ export interface WranglerDev {
 }
 
 export interface WranglerDevOptions {
+	/**
+	 * Worker entry replacing `main` (the benchmark's naive build), passed as wrangler dev's script
+	 * argument; the rest of `wrangler.toml` still applies. The configured entry otherwise.
+	 */
+	entry?: string;
 	/** Vars and secrets, written to a file that only this process reads. */
 	vars: Record<string, string>;
 	/**
@@ -57,6 +62,7 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
 	const args = [
 		join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js"),
 		"dev",
+		...(options.entry ? [options.entry] : []),
 		...configurationArgs(stateDir, options),
 		...Object.entries(options.cliVars ?? {}).map(([name, value]) => `--var=${name}:${value}`),
 		"--ip=127.0.0.1",

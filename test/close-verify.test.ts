@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { errorBody, getSettings, saveSettings } from "./support/api.ts";
+import { CLOSE_RETRY_POLICY } from "../src/close/close-client.ts";
+import { type ApiResponse, errorBody, getSettings, saveSettings } from "./support/api.ts";
 import {
 	clerkCalls,
 	closeCalls,
@@ -8,10 +9,33 @@ import {
 	organization,
 	queueCloseFaults,
 } from "./support/emulator.ts";
+import { useInProcessEmulator } from "./support/in-process-emulator.ts";
 import { captureLogs } from "./support/logs.ts";
 import { tokenFor } from "./support/tokens.ts";
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const CLOSE_UNREACHABLE =
+	"Close could not be reached to verify the API key; nothing was saved. Try again shortly.";
+
+/** The n-th backoff of CLOSE_RETRY_POLICY: the base doubled n - 1 times, drawn from the upper half of that. */
+function backoff(n: number): [number, number] {
+	const step = CLOSE_RETRY_POLICY.baseDelayMs * 2 ** (n - 1);
+	return [step / 2, step];
+}
+
+/** The 503 of a Close that could not be reached, and its log line naming what failed. */
+function expectUnreachable(response: ApiResponse, logged: Record<string, unknown>[], failure: object) {
+	expect(response.status).toBe(503);
+	expect(response.body).toEqual(errorBody(response, "UPSTREAM_UNAVAILABLE", CLOSE_UNREACHABLE));
+	expect(response.headers.get("Retry-After")).toBe("30");
+	expect(logged[0]).toEqual({
+		level: "error",
+		msg: "upstream failure",
+		service: "close",
+		...failure,
+		requestId: response.headers.get("X-Request-Id"),
+	});
+}
 
 async function admin() {
 	const orgId = await newOrganization();
@@ -70,58 +94,16 @@ describe("POST with verify: true for Close", () => {
 			body: { provider: "close", apiKey: "api_unknown000000.nosuchsecret0000", verify: true },
 		});
 		expect(response.status).toBe(400);
-		expect(await clerkCalls(orgId)).toEqual([]);
-	});
-
-	it("Close answering 5xx then OK → retried, saved as verified", async () => {
-		const { token } = await admin();
-		const apiKey = await newCloseApiKey();
-		await queueCloseFaults(apiKey, [{ status: 503 }]);
-		const response = await saveSettings({ token, body: { provider: "close", apiKey, verify: true } });
-		expect(response.status).toBe(200);
-		expect(response.body).toMatchObject({ verified: true });
-		expect(await closeCalls(apiKey)).toHaveLength(2);
-	});
-
-	it("Close unreachable → 503 UPSTREAM_UNAVAILABLE with Retry-After, nothing saved, a log line", async () => {
-		const logs = captureLogs();
-		const { orgId, token } = await admin();
-		const apiKey = await newCloseApiKey();
-		await queueCloseFaults(apiKey, [{ status: 502 }, { status: 503 }, { status: 500 }]);
-		const response = await saveSettings({ token, body: { provider: "close", apiKey, verify: true } });
-		expect(response.status).toBe(503);
 		expect(response.body).toEqual(
-			errorBody(
-				response,
-				"UPSTREAM_UNAVAILABLE",
-				"Close could not be reached to verify the API key; nothing was saved. Try again shortly.",
-			),
+			errorBody(response, "VALIDATION_ERROR", "Close rejected the API key", [
+				{ path: "apiKey", message: "Close rejected the API key" },
+			]),
 		);
-		expect(response.headers.get("Retry-After")).toBe("30");
-		expect(await clerkCalls(orgId)).toEqual([]);
-		expect(logs.entries()[0]).toEqual({
-			level: "error",
-			msg: "upstream failure",
-			service: "close",
-			problem: "close: HTTP 500",
-			upstreamStatus: 500,
-			attempts: 3,
-			requestId: response.headers.get("X-Request-Id"),
-		});
-	});
-
-	it("Close hanging → 503 within its 3 s budget", async () => {
-		const { orgId, token } = await admin();
-		const apiKey = await newCloseApiKey();
-		await queueCloseFaults(apiKey, [{ kind: "hang" }, { kind: "hang" }]);
-		const started = Date.now();
-		const response = await saveSettings({ token, body: { provider: "close", apiKey, verify: true } });
-		expect(response.status).toBe(503);
-		expect(Date.now() - started).toBeLessThan(4000);
 		expect(await clerkCalls(orgId)).toEqual([]);
 	});
 
-	it("Close answering something unexpected (404) → 500, nothing saved", async () => {
+	it("Close answering something unexpected (404) → 500, nothing saved, a log line", async () => {
+		const logs = captureLogs();
 		const { orgId, token } = await admin();
 		const apiKey = await newCloseApiKey();
 		await queueCloseFaults(apiKey, [{ status: 404 }]);
@@ -129,6 +111,76 @@ describe("POST with verify: true for Close", () => {
 		expect(response.status).toBe(500);
 		expect(response.body).toEqual(errorBody(response, "INTERNAL_ERROR", "Internal server error"));
 		expect(await clerkCalls(orgId)).toEqual([]);
+		expect(logs.entries()[0]).toEqual({
+			level: "error",
+			msg: "upstream failure",
+			service: "close",
+			problem: "close: GET /api/v1/me/ answered HTTP 404",
+			upstreamStatus: 404,
+			attempts: 1,
+			requestId: response.headers.get("X-Request-Id"),
+		});
+	});
+});
+
+// Retries and timeouts on the fake clock of the in-process emulator: each answer takes exactly the time
+// CLOSE_RETRY_POLICY gives it (2 s per attempt, 3 s in all, backoff from 100 ms), and none of it is waited.
+describe("POST with verify: true when Close fails", () => {
+	it("Close answering 5xx then OK → retried after one backoff, saved as verified", async () => {
+		const clock = useInProcessEmulator();
+		const { orgId, token } = await admin();
+		const apiKey = await newCloseApiKey();
+		await queueCloseFaults(apiKey, [{ status: 503 }]);
+		const { value: response, elapsedMs } = await clock.timed(() =>
+			saveSettings({ token, body: { provider: "close", apiKey, verify: true } }),
+		);
+		expect(response.status).toBe(200);
+		const { connectedAt } = response.body as { connectedAt: string };
+		expect(response.body).toEqual({ success: true, provider: "close", connectedAt, verified: true });
+		expect(await closeCalls(apiKey)).toHaveLength(2);
+		expect((await organization(orgId)).private_metadata).toMatchObject({ crm: { verifiedAt: connectedAt } });
+		const [least, most] = backoff(1);
+		expect(elapsedMs).toBeGreaterThanOrEqual(least);
+		expect(elapsedMs).toBeLessThanOrEqual(most);
+	});
+
+	it("Close unreachable → 503 UPSTREAM_UNAVAILABLE with Retry-After after 3 attempts, nothing saved, a log line", async () => {
+		const clock = useInProcessEmulator();
+		const logs = captureLogs();
+		const { orgId, token } = await admin();
+		const apiKey = await newCloseApiKey();
+		await queueCloseFaults(apiKey, [{ status: 502 }, { status: 503 }, { status: 500 }]);
+		const { value: response, elapsedMs } = await clock.timed(() =>
+			saveSettings({ token, body: { provider: "close", apiKey, verify: true } }),
+		);
+		expectUnreachable(response, logs.entries(), {
+			problem: "close: HTTP 500",
+			upstreamStatus: 500,
+			attempts: 3,
+		});
+		expect(await closeCalls(apiKey)).toHaveLength(3);
+		expect(await clerkCalls(orgId)).toEqual([]);
+		expect(elapsedMs).toBeGreaterThanOrEqual(backoff(1)[0] + backoff(2)[0]);
+		expect(elapsedMs).toBeLessThanOrEqual(backoff(1)[1] + backoff(2)[1]);
+	});
+
+	it("Close hanging → 503 when its 3 s budget is spent: two attempts, the second cut to what is left", async () => {
+		const clock = useInProcessEmulator();
+		const logs = captureLogs();
+		const { orgId, token } = await admin();
+		const apiKey = await newCloseApiKey();
+		await queueCloseFaults(apiKey, [{ kind: "hang" }, { kind: "hang" }]);
+		const { value: response, elapsedMs } = await clock.timed(() =>
+			saveSettings({ token, body: { provider: "close", apiKey, verify: true } }),
+		);
+		expectUnreachable(response, logs.entries(), {
+			problem: "close: timed out",
+			upstreamStatus: null,
+			attempts: 2,
+		});
+		expect(await closeCalls(apiKey)).toHaveLength(2);
+		expect(await clerkCalls(orgId)).toEqual([]);
+		expect(elapsedMs).toBe(CLOSE_RETRY_POLICY.totalBudgetMs);
 	});
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { disconnect, getSettings, saveSettings } from "./support/api.ts";
+import { disconnect, errorBody, getSettings, saveSettings } from "./support/api.ts";
 import { newOrganization, organization } from "./support/emulator.ts";
 import { tokenFor } from "./support/tokens.ts";
 
@@ -106,18 +106,36 @@ describe("POST, GET, DELETE", () => {
 	});
 
 	it("counts characters, not UTF-16 units: an emoji among the last 4 is shown whole", async () => {
-		const { body } = await saveThenRead("0123456789abcdefXY🔑Z");
-		expect(body).toMatchObject({ apiKeyMasked: "********************XY🔑Z" });
+		const read = (apiKeyMasked: string, connectedAt: string) => ({
+			connected: true,
+			provider: "bullhorn",
+			connectedAt,
+			apiKeyMasked,
+			connectedBy: "user_test",
+		});
+		const long = await saveThenRead("0123456789abcdefXY🔑Z");
+		expect(long.body).toEqual(read("********************XY🔑Z", long.connectedAt));
 		// 15 characters, though 16 UTF-16 units: too short to show any of it.
-		expect((await saveThenRead("0123456789abc🔑")).body).toMatchObject({ apiKeyMasked: "*".repeat(24) });
+		const short = await saveThenRead("0123456789abc🔑");
+		expect(short.body).toEqual(read("*".repeat(24), short.connectedAt));
 	});
 
 	it("drops whitespace pasted around the key", async () => {
 		const orgId = await newOrganization();
 		const token = await tokenFor(orgId);
-		await saveSettings({ token, body: { provider: "bullhorn", apiKey: "  bh-secret-key-0000abc1 \t" } });
-		expect((await organization(orgId)).private_metadata).toMatchObject({
-			crm: { apiKey: "bh-secret-key-0000abc1" },
+		const saved = await saveSettings({
+			token,
+			body: { provider: "bullhorn", apiKey: "  bh-secret-key-0000abc1 \t" },
+		});
+		const { connectedAt } = saved.body as { connectedAt: string };
+		expect((await organization(orgId)).private_metadata).toEqual({
+			crm: {
+				provider: "bullhorn",
+				apiKey: "bh-secret-key-0000abc1",
+				apiKeyLast4: "abc1",
+				connectedAt,
+				connectedBy: "user_test",
+			},
 		});
 	});
 
@@ -176,11 +194,16 @@ describe("headers of every settings response", () => {
 	it("echoes a well-formed X-Request-Id from the caller, for tracing", async () => {
 		const response = await getSettings({ headers: { "X-Request-Id": "trace-abc_123" } });
 		expect(response.headers.get("X-Request-Id")).toBe("trace-abc_123");
-		expect(response.body).toMatchObject({ requestId: "trace-abc_123" });
+		expect(response.body).toEqual({
+			error: "Organization ID required",
+			code: "VALIDATION_ERROR",
+			requestId: "trace-abc_123",
+		});
 	});
 
 	it("replaces a malformed X-Request-Id rather than echoing it", async () => {
 		const response = await getSettings({ headers: { "X-Request-Id": 'bad id" <script>' } });
 		expect(response.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/);
+		expect(response.body).toEqual(errorBody(response, "VALIDATION_ERROR", "Organization ID required"));
 	});
 });

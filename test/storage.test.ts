@@ -20,6 +20,8 @@ describe("what a POST writes to Clerk", () => {
 				method: "PATCH",
 				path: `/v1/organizations/${orgId}/metadata`,
 				target: orgId,
+				// Pinned on every call (contract §5), so Clerk answers in the shapes the code expects.
+				apiVersion: "2026-05-12",
 				body: {
 					private_metadata: {
 						crm: {
@@ -89,6 +91,8 @@ describe("other metadata is never touched", () => {
 				method: "PATCH",
 				path: `/v1/organizations/${orgId}/metadata`,
 				target: orgId,
+				// Pinned on every call (contract §5), so Clerk answers in the shapes the code expects.
+				apiVersion: "2026-05-12",
 				body: { private_metadata: { crm: null } },
 			},
 		]);

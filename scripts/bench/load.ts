@@ -17,7 +17,10 @@ export interface Scenario {
 }
 
 export interface LoadResult {
+	/** Responses received. */
 	requests: number;
+	/** Requests sent, including those still unanswered when the run ended (their work still happens). */
+	sent: number;
 	requestsPerSecond: number;
 	latencyMs: { p50: number; p90: number; p99: number; mean: number; max: number };
 	/** Connection errors, timeouts and non-2xx answers together; the bench fails unless it is 0. */
@@ -71,6 +74,7 @@ export async function runLoad(
 	const elapsedMs = Math.max(lastResponseAt - startedAt, 1);
 	return {
 		requests: responses,
+		sent: (result.requests as { sent?: number }).sent ?? responses,
 		requestsPerSecond: round((responses / elapsedMs) * 1000, 0),
 		latencyMs: {
 			p50: result.latency.p50,

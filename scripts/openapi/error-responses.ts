@@ -9,6 +9,7 @@ import {
 	BODY_INVALID,
 	BODY_NOT_JSON_MEDIA_TYPE,
 	bodyTooLarge,
+	CLERK_UNAVAILABLE,
 	CLOSE_REJECTED_KEY,
 	CLOSE_UNREACHABLE,
 	INTERNAL_SERVER_ERROR,
@@ -16,6 +17,7 @@ import {
 	methodNotAllowed,
 	noSuchEndpoint,
 	ORGANIZATION_ID_REQUIRED,
+	ORGANIZATION_NOT_IN_CLERK,
 	TOO_MANY_WRITES,
 	WRITE_ROLE_REQUIRED,
 } from "../../src/errors/messages.ts";
@@ -87,9 +89,14 @@ const ERROR_RESPONSES: Record<ErrorCode, ErrorResponseDoc> = {
 	},
 	NOT_FOUND: {
 		name: "NotFound",
-		description: "No such path. Answered for every path this document does not list.",
+		description:
+			"No such path (answered for every path this document does not list), or, on the settings path, Clerk has no organization with the session's organization id (deleted while the session lives on).",
 		examples: {
 			notFound: { summary: "Unknown path", value: { error: noSuchEndpoint("GET", "/api/v1/crm") } },
+			organizationNotInClerk: {
+				summary: "The session's organization no longer exists in Clerk",
+				value: { error: ORGANIZATION_NOT_IN_CLERK },
+			},
 		},
 	},
 	METHOD_NOT_ALLOWED: {
@@ -129,14 +136,18 @@ const ERROR_RESPONSES: Record<ErrorCode, ErrorResponseDoc> = {
 	INTERNAL_ERROR: {
 		name: "InternalError",
 		description:
-			"Anything else, a failure of Clerk included. The message never carries upstream text, stack traces or secrets; quote `requestId` when reporting it.",
+			"Anything else: bad configuration (Clerk refusing the secret key included), an upstream answer that makes no sense, the unexpected. The message never carries upstream text, stack traces or secrets; quote `requestId` when reporting it.",
 		examples: { internal: { summary: "Any server-side failure", value: { error: INTERNAL_SERVER_ERROR } } },
 	},
 	UPSTREAM_UNAVAILABLE: {
 		name: "UpstreamUnavailable",
 		description:
-			"A save with `verify: true` could not reach the CRM to check the key; nothing was saved. Try again after `Retry-After` seconds, or save without `verify`.",
+			"Clerk is throttling or failing past the retry budget (and, for a GET, no recent copy of the settings can answer instead), or a save with `verify: true` could not reach the CRM to check the key. Nothing was changed. Try again after `Retry-After` seconds.",
 		examples: {
+			clerkUnavailable: {
+				summary: "Clerk throttling or failing",
+				value: { error: CLERK_UNAVAILABLE },
+			},
 			closeUnreachable: {
 				summary: "Close could not be reached",
 				value: { error: CLOSE_UNREACHABLE },

@@ -42,7 +42,9 @@ export function operationPaths() {
 				responses: {
 					200: ok("The organization's CRM settings.", "CrmSettings"),
 					400: responseRef("OrganizationIdRequired"),
+					404: responseRef("NotFound"),
 					500: responseRef("InternalError"),
+					503: responseRef("UpstreamUnavailable"),
 				},
 			},
 			post: {
@@ -60,6 +62,7 @@ export function operationPaths() {
 					200: ok("The CRM is connected.", "SaveCrmSettingsResponse"),
 					400: responseRef("ValidationError"),
 					403: responseRef("Forbidden"),
+					404: responseRef("NotFound"),
 					413: responseRef("PayloadTooLarge"),
 					429: responseRef("RateLimited"),
 					500: responseRef("InternalError"),
@@ -76,8 +79,10 @@ export function operationPaths() {
 					200: ok("The CRM is disconnected.", "DisconnectCrmResponse"),
 					400: responseRef("OrganizationIdRequired"),
 					403: responseRef("Forbidden"),
+					404: responseRef("NotFound"),
 					429: responseRef("RateLimited"),
 					500: responseRef("InternalError"),
+					503: responseRef("UpstreamUnavailable"),
 				},
 			},
 			options: {
@@ -85,7 +90,7 @@ export function operationPaths() {
 				operationId: "preflightCrmSettings",
 				summary: "CORS preflight",
 				description:
-					"Answered for browsers; the `Access-Control-Allow-*` headers are present only for the front-end origins the deployment allows.",
+					"Answered for browsers; the `Access-Control-Allow-*` headers are present only for the front-end origins the deployment allows. With no origins configured, a plain answer with `Allow` and no `Access-Control-*` header.",
 				security: [],
 				responses: {
 					204: { description: "Preflight answered.", headers: COMMON_HEADERS },

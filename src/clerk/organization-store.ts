@@ -1,4 +1,5 @@
 import type { Config } from "../config/config.ts";
+import { ConfigError } from "../config/config-error.ts";
 import { fetchWithRetry, type RetryPolicy, UpstreamError } from "../http/fetch-with-retry.ts";
 
 /** What the service needs from Clerk: one organization's private metadata, read and deep-merged. */
@@ -9,15 +10,23 @@ export interface OrganizationStore {
 }
 
 /**
+ * The Backend API version every call pins (`Clerk-API-Version`): the one @clerk/backend 3.25 speaks
+ * (its SUPPORTED_BAPI_VERSION), so Clerk answers in the shapes this code was written and tested for.
+ */
+export const CLERK_API_VERSION = "2026-05-12";
+
+/**
  * Per attempt 2.5 s, at most 3 attempts, 5 s in all: a request answers well within 10 s even when
  * Clerk never does. Both calls are safe to retry: the read has no effect and the PATCH writes the same
- * full record each time.
+ * full record each time. 409 is retried too: Clerk answers `resource_locked` to a write that meets
+ * another one on the same organization (Clerk's Backend API reference).
  */
 export const CLERK_RETRY_POLICY: RetryPolicy = {
 	attemptTimeoutMs: 2500,
 	totalBudgetMs: 5000,
 	maxAttempts: 3,
 	baseDelayMs: 100,
+	alsoRetry: [409],
 };
 
 /** Clerk's error code when a metadata write would take the organization's metadata past 8 KB (422). */
@@ -37,10 +46,24 @@ export class MetadataLimitError extends UpstreamError {
 	}
 }
 
+/** Clerk has no such organization (404 `resource_not_found`): deleted while a session for it lives on. */
+export class OrganizationNotFoundError extends UpstreamError {
+	constructor(method: string) {
+		super("clerk", `${method} /organizations/{id}: Clerk has no such organization`, {
+			status: 404,
+			attempts: 1,
+		});
+		this.name = "OrganizationNotFoundError";
+	}
+}
+
 /**
  * The two Clerk Backend API calls the service makes, over plain `fetch` (the BAPI SDK would add about
- * 55 KiB to the Worker for them). Any failure throws `UpstreamError`; a write over Clerk's metadata
- * limit throws its subclass `MetadataLimitError`. What the client hears is the settings service's call.
+ * 55 KiB to the Worker for them), with `Clerk-API-Version` pinned. Failures are typed: Clerk refusing
+ * the secret key is a `ConfigError` naming `CLERK_SECRET_KEY`; an unknown organization an
+ * `OrganizationNotFoundError`; a write over Clerk's metadata limit a `MetadataLimitError`; anything else
+ * an `UpstreamError` (`transient` when Clerk throttled, failed or did not answer in time). What the
+ * client hears is the settings service's call.
  *
  * @example
  * const store = clerkOrganizationStore(config);
@@ -56,26 +79,14 @@ export function clerkOrganizationStore(
 				method,
 				headers: {
 					Authorization: `Bearer ${config.clerkSecretKey}`,
+					"Clerk-API-Version": CLERK_API_VERSION,
 					"Content-Type": "application/json",
 					Accept: "application/json",
 				},
 				...(body === undefined ? {} : { body: JSON.stringify(body) }),
 			});
 		const response = await fetchWithRetry("clerk", makeRequest, CLERK_RETRY_POLICY);
-		if (!response.ok) {
-			if (
-				method === "PATCH" &&
-				response.status === 422 &&
-				(await clerkErrorCodes(response)).includes(TOO_LARGE)
-			) {
-				throw new MetadataLimitError();
-			}
-			if (!response.bodyUsed) await response.body?.cancel();
-			throw new UpstreamError("clerk", `${method} ${pathShape(path)} answered HTTP ${response.status}`, {
-				status: response.status,
-				attempts: 1,
-			});
-		}
+		if (!response.ok) throw await failureOf(method, path, response);
 		try {
 			return await response.json();
 		} catch {
@@ -97,6 +108,25 @@ export function clerkOrganizationStore(
 			});
 		},
 	};
+}
+
+/** The typed failure of a Clerk answer that is not a success (after retries, when retrying applied). */
+async function failureOf(method: string, path: string, response: Response): Promise<Error> {
+	const codes = await clerkErrorCodes(response);
+	// 401 `clerk_key_invalid` (and 403): rotated or wrong secret. No retry or caller can fix that.
+	if (response.status === 401 || response.status === 403) {
+		return new ConfigError(
+			`CLERK_SECRET_KEY was refused by Clerk (HTTP ${response.status}): set the instance's current secret key`,
+		);
+	}
+	if (response.status === 404) return new OrganizationNotFoundError(method);
+	if (method === "PATCH" && response.status === 422 && codes.includes(TOO_LARGE)) {
+		return new MetadataLimitError();
+	}
+	return new UpstreamError("clerk", `${method} ${pathShape(path)} answered HTTP ${response.status}`, {
+		status: response.status,
+		attempts: 1,
+	});
 }
 
 /** The `code`s of a Clerk error body (`{ errors: [{ code, message }] }`); none when it is not one. */

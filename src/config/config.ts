@@ -16,6 +16,10 @@ export interface Config {
 	closeApiUrl: string;
 	/** At-rest encryption of API keys; null stores them in plaintext, as the reference does. */
 	encryptionKeys: KeyRing | null;
+	/** How long settings read from Clerk answer GETs without another Clerk call (0: every GET asks). */
+	cacheTtlMs: number;
+	/** How long after it was read a copy may answer a GET while Clerk is throttling or failing. */
+	staleIfErrorMs: number;
 }
 
 const required = (name: string) =>
@@ -56,6 +60,24 @@ const commaList = z.pipe(
 	),
 );
 
+/** Whole seconds from 0 to 1 hour, given as a string (wrangler vars and secrets are strings). */
+const seconds = (name: string, fallback: number) =>
+	z.pipe(
+		z._default(z.string(), String(fallback)),
+		z.transform((value, ctx) => {
+			const text = value.trim() || String(fallback);
+			if (!/^\d{1,4}$/.test(text) || Number(text) > 3600) {
+				ctx.issues.push({
+					code: "custom",
+					input: value,
+					message: `${name} must be whole seconds from 0 to 3600`,
+				});
+				return z.NEVER;
+			}
+			return Number(text) * 1000;
+		}),
+	);
+
 const envSchema = z.object({
 	CLERK_SECRET_KEY: required("CLERK_SECRET_KEY"),
 	CLERK_JWT_KEY: required("CLERK_JWT_KEY"),
@@ -64,6 +86,8 @@ const envSchema = z.object({
 	CRM_WRITE_ROLES: commaList,
 	CLOSE_API_URL: baseUrl("CLOSE_API_URL", "https://api.close.com"),
 	CRM_ENCRYPTION_KEYS: z.optional(z.string({ error: "CRM_ENCRYPTION_KEYS must be a string" })),
+	CRM_CACHE_TTL_SECONDS: seconds("CRM_CACHE_TTL_SECONDS", 30),
+	CRM_CACHE_STALE_IF_ERROR_SECONDS: seconds("CRM_CACHE_STALE_IF_ERROR_SECONDS", 300),
 });
 
 const cache = new WeakMap<object, Config>();
@@ -92,6 +116,8 @@ export function loadConfig(env: object): Config {
 		writeRoles: parseWriteRoles(vars.CRM_WRITE_ROLES),
 		closeApiUrl: vars.CLOSE_API_URL,
 		encryptionKeys: parseKeyRing(vars.CRM_ENCRYPTION_KEYS),
+		cacheTtlMs: vars.CRM_CACHE_TTL_SECONDS,
+		staleIfErrorMs: vars.CRM_CACHE_STALE_IF_ERROR_SECONDS,
 	};
 	cache.set(env, config);
 	return config;

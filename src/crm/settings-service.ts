@@ -1,9 +1,20 @@
-import { MetadataLimitError, type OrganizationStore } from "../clerk/organization-store.ts";
+import {
+	MetadataLimitError,
+	OrganizationNotFoundError,
+	type OrganizationStore,
+} from "../clerk/organization-store.ts";
 import type { CloseKeyCheck } from "../close/close-client.ts";
 import { sealApiKey } from "../crypto/api-key-envelope.ts";
 import type { KeyRing } from "../crypto/key-ring.ts";
 import { ApiError, InternalFailure } from "../errors/api-error.ts";
-import { CLOSE_REJECTED_KEY, CLOSE_UNREACHABLE, METADATA_FULL } from "../errors/messages.ts";
+import {
+	CLERK_UNAVAILABLE,
+	CLOSE_REJECTED_KEY,
+	CLOSE_UNREACHABLE,
+	METADATA_FULL,
+	ORGANIZATION_NOT_IN_CLERK,
+} from "../errors/messages.ts";
+import { UpstreamError } from "../http/fetch-with-retry.ts";
 import { closeApiKeyId, maskApiKey, visibleLast4 } from "./api-key.ts";
 import {
 	type DisconnectResponse,
@@ -14,6 +25,7 @@ import {
 	type StoredRecord,
 	storedRecordSchema,
 } from "./schemas.ts";
+import type { SettingsCacheClient } from "./settings-cache.ts";
 
 /** Where in the organization's private metadata the record lives. */
 export const METADATA_KEY = "crm";
@@ -22,6 +34,11 @@ const NOT_CONNECTED: SettingsResponse = { connected: false, provider: null, apiK
 
 /** How long a caller should wait before asking again to verify with a Close that could not be reached. */
 const CLOSE_RETRY_AFTER_SECONDS = "30";
+/**
+ * `Retry-After` when Clerk is unavailable: Clerk's own wait, capped, or without one Clerk's rate-limit
+ * window (10 s, Clerk's "system limits" page).
+ */
+const CLERK_RETRY_AFTER = { defaultSeconds: 10, maxSeconds: 60 };
 
 /** `private_metadata.crm` holds something that is not a CRM settings record: a data problem, not Clerk's. */
 export class UnreadableRecordError extends InternalFailure {
@@ -37,6 +54,8 @@ export class UnreadableRecordError extends InternalFailure {
 
 export interface CrmSettingsDependencies {
 	store: OrganizationStore;
+	/** Answers reads without Clerk while it has a fresh copy; told of every write. */
+	cache: SettingsCacheClient;
 	now: () => Date;
 	/** Seals keys at rest when set; null stores them in plaintext. */
 	keyRing: KeyRing | null;
@@ -44,25 +63,37 @@ export interface CrmSettingsDependencies {
 }
 
 /**
- * Reads and writes an organization's CRM settings, one Clerk call per operation (plus, for a save
- * with `verify`, one call to Close before anything is written). It is the boundary where the typed
+ * Reads and writes an organization's CRM settings: reads through the settings cache (a Clerk call only
+ * when it has no fresh copy), writes with one Clerk call (plus, for a save with `verify`, one call to
+ * Close before anything is written), each write then told to the cache. It is the boundary where the typed
  * failures of its clients become answers: Clerk's metadata limit a 400, Close unreachable a 503, Close
- * refusing the key a 400; every other failure goes on as it is and answers 500.
+ * refusing the key a 400, Clerk throttling or failing past the retry budget a 503 with `Retry-After`,
+ * an organization Clerk does not know a 404; every other failure goes on as it is and answers 500.
  *
  * @example
  * const settings = crmSettingsService({ store, now: () => new Date(), keyRing: null, checkCloseApiKey });
  * await settings.connect("org_1", "user_1", { provider: "close", apiKey: "api_x.y" });
  */
-export function crmSettingsService({ store, now, keyRing, checkCloseApiKey }: CrmSettingsDependencies) {
-	return {
-		async read(orgId: string): Promise<SettingsResponse> {
-			const metadata = await store.readPrivateMetadata(orgId);
-			const stored = metadata[METADATA_KEY];
-			if (stored === undefined || stored === null) return NOT_CONNECTED;
+export function crmSettingsService({
+	store,
+	cache,
+	now,
+	keyRing,
+	checkCloseApiKey,
+}: CrmSettingsDependencies) {
+	/** One Clerk write; when its outcome is unknown (Clerk may still apply it), the cache lets go of its copy. */
+	const write = async (orgId: string, patch: Record<string, unknown>) => {
+		try {
+			await fromClerk(() => store.mergePrivateMetadata(orgId, patch));
+		} catch (error) {
+			if (error instanceof ApiError && error.code === "UPSTREAM_UNAVAILABLE") await cache.forget(orgId);
+			throw error;
+		}
+	};
 
-			const parsed = storedRecordSchema.safeParse(stored);
-			if (!parsed.success) throw new UnreadableRecordError();
-			return toSettingsResponse(parsed.data);
+	return {
+		read(orgId: string): Promise<SettingsResponse> {
+			return cache.read(orgId);
 		},
 
 		async connect(orgId: string, userId: string, input: SaveSettingsRequest): Promise<SaveSettingsResponse> {
@@ -79,9 +110,8 @@ export function crmSettingsService({ store, now, keyRing, checkCloseApiKey }: Cr
 				connectedBy: userId,
 				verifiedAt: verified ? savedAt : null,
 			};
-			await writeOrExplain(() =>
-				store.mergePrivateMetadata(orgId, { [METADATA_KEY]: withEveryField(record) }),
-			);
+			await write(orgId, { [METADATA_KEY]: withEveryField(record) });
+			await cache.remember(orgId, toSettingsResponse(record));
 			return {
 				success: true,
 				provider: record.provider,
@@ -91,13 +121,34 @@ export function crmSettingsService({ store, now, keyRing, checkCloseApiKey }: Cr
 		},
 
 		async disconnect(orgId: string): Promise<DisconnectResponse> {
-			await writeOrExplain(() => store.mergePrivateMetadata(orgId, { [METADATA_KEY]: null }));
+			await write(orgId, { [METADATA_KEY]: null });
+			await cache.remember(orgId, NOT_CONNECTED);
 			return { success: true, disconnected: true };
 		},
 	};
 }
 
 export type CrmSettingsService = ReturnType<typeof crmSettingsService>;
+
+/**
+ * The settings as GET shows them, read from the organization's private metadata in Clerk (one call).
+ * The settings cache calls this on a miss.
+ *
+ * @example
+ * const body = await readSettingsFromClerk(clerkOrganizationStore(config), "org_2abc");
+ */
+export async function readSettingsFromClerk(
+	store: OrganizationStore,
+	orgId: string,
+): Promise<SettingsResponse> {
+	const metadata = await fromClerk(() => store.readPrivateMetadata(orgId));
+	const stored = metadata[METADATA_KEY];
+	if (stored === undefined || stored === null) return NOT_CONNECTED;
+
+	const parsed = storedRecordSchema.safeParse(stored);
+	if (!parsed.success) throw new UnreadableRecordError();
+	return toSettingsResponse(parsed.data);
+}
 
 function assertCloseAccepts(check: CloseKeyCheck): void {
 	if (check.outcome === "rejected") {
@@ -113,16 +164,31 @@ function assertCloseAccepts(check: CloseKeyCheck): void {
 	}
 }
 
-/** A write Clerk refuses as too large cannot succeed on retry: the admin must hear why (400), not 500. */
-async function writeOrExplain(write: () => Promise<void>): Promise<void> {
+/** A Clerk call whose failures the caller can act on become the answers that say how. */
+async function fromClerk<T>(call: () => Promise<T>): Promise<T> {
 	try {
-		await write();
+		return await call();
 	} catch (error) {
+		// Too large cannot succeed on retry: the admin must hear why (400), not 500.
 		if (error instanceof MetadataLimitError) {
 			throw new ApiError("VALIDATION_ERROR", METADATA_FULL, { cause: error });
 		}
+		if (error instanceof OrganizationNotFoundError) {
+			throw new ApiError("NOT_FOUND", ORGANIZATION_NOT_IN_CLERK, { cause: error });
+		}
+		if (error instanceof UpstreamError && error.transient) {
+			throw new ApiError("UPSTREAM_UNAVAILABLE", CLERK_UNAVAILABLE, {
+				headers: { "Retry-After": String(clerkRetryAfterSeconds(error.retryAfterMs)) },
+				cause: error,
+			});
+		}
 		throw error;
 	}
+}
+
+function clerkRetryAfterSeconds(retryAfterMs: number | undefined): number {
+	if (retryAfterMs === undefined) return CLERK_RETRY_AFTER.defaultSeconds;
+	return Math.min(CLERK_RETRY_AFTER.maxSeconds, Math.max(1, Math.ceil(retryAfterMs / 1000)));
 }
 
 function toSettingsResponse(record: StoredRecord): SettingsResponse {

@@ -1,10 +1,11 @@
 /**
  * `fetch` for calls to outside services (Clerk, Close) that must answer within a fixed time.
  *
- * Each attempt has its own timeout; timeouts, network errors, 429 and 5xx are retried with
- * exponential backoff (or the upstream's `Retry-After`, when it sends one), and the whole call —
- * attempts and waits together — stays inside `totalBudgetMs`. When the budget cannot cover the next
- * wait, it gives up at once rather than waiting for an answer it could not use.
+ * Each attempt has its own timeout, which also covers reading the answer's body (read within the
+ * attempt); timeouts, network errors, 429 and 5xx are retried with exponential backoff (or the
+ * upstream's `Retry-After`, when it sends one), and the whole call — attempts and waits together —
+ * stays inside `totalBudgetMs`. When the budget cannot cover the next wait, it gives up at once rather
+ * than waiting for an answer it could not use.
  *
  * Any other response, 4xx included, is returned as it is for the caller to interpret. Redirects are
  * never followed: a 3xx is returned too, so an upstream (or whoever answers in its name) cannot send
@@ -17,7 +18,7 @@
 import { InternalFailure } from "../errors/api-error.ts";
 
 export interface RetryPolicy {
-	/** Longest wait for one attempt: its response, and in workerd also the reading of its body. */
+	/** Longest time for one attempt: its response, body included. */
 	attemptTimeoutMs: number;
 	/** Longest time for the whole call, attempts and backoff included. */
 	totalBudgetMs: number;
@@ -85,12 +86,10 @@ export async function fetchWithRetry(
 		attempts = attempt;
 
 		let retryAfterMs: number | undefined;
+		const timeout = attemptTimeout(Math.min(policy.attemptTimeoutMs, remaining));
 		try {
-			const response = await fetch(makeRequest(), {
-				signal: attemptTimeout(Math.min(policy.attemptTimeoutMs, remaining)),
-				redirect: "manual",
-			});
-			if (!retryable(response.status)) return response;
+			const response = await fetch(makeRequest(), { signal: timeout.signal, redirect: "manual" });
+			if (!retryable(response.status)) return await readWhole(response);
 			lastStatus = response.status;
 			lastFailure = `HTTP ${response.status}`;
 			retryAfterMs = parseRetryAfter(response.headers.get("Retry-After"));
@@ -100,6 +99,8 @@ export async function fetchWithRetry(
 			lastStatus = undefined;
 			lastRetryAfterMs = undefined;
 			lastFailure = isTimeout(error) ? "timed out" : "network error";
+		} finally {
+			timeout.clear();
 		}
 
 		if (attempt === policy.maxAttempts) break;
@@ -141,15 +142,30 @@ export function backoff(baseDelayMs: number, attempt: number, random = Math.rand
 }
 
 /**
- * A signal that aborts with a `TimeoutError` after `ms`, like `AbortSignal.timeout(ms)`, and like it
- * never cleared: it keeps running after the response arrives, so it also bounds the reading of the body.
- * Made of `setTimeout` rather than `AbortSignal.timeout` so that attempts and backoff run on one clock
- * (the tests replace that clock to play timeouts and `Retry-After` without waiting them out).
+ * A signal that aborts with a `TimeoutError` after `ms`, as `AbortSignal.timeout(ms)` does, and can be
+ * cleared once the attempt is over. Made of `setTimeout` rather than `AbortSignal.timeout` so that
+ * attempts and backoff run on one clock: the tests replace that clock to play timeouts and
+ * `Retry-After` without waiting them out.
  */
-function attemptTimeout(ms: number): AbortSignal {
+function attemptTimeout(ms: number): { signal: AbortSignal; clear(): void } {
 	const controller = new AbortController();
-	setTimeout(() => controller.abort(new DOMException("The attempt timed out", "TimeoutError")), ms);
-	return controller.signal;
+	const timer = setTimeout(
+		() => controller.abort(new DOMException("The attempt timed out", "TimeoutError")),
+		ms,
+	);
+	return { signal: controller.signal, clear: () => clearTimeout(timer) };
+}
+
+/**
+ * The response with its body read, inside the attempt: a body that stalls or breaks off is the
+ * attempt's timeout or network error, retried like any other, and no timer outlives its attempt.
+ * (Clerk's and Close's answers are a few kilobytes.)
+ */
+async function readWhole(response: Response): Promise<Response> {
+	if (response.body === null) return response;
+	const body = await response.arrayBuffer();
+	const { status, statusText, headers } = response;
+	return new Response(body, { status, statusText, headers });
 }
 
 function isTimeout(error: unknown): boolean {

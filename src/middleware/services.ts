@@ -3,7 +3,9 @@ import type { AppEnv } from "../app-env.ts";
 import { clerkOrganizationStore } from "../clerk/organization-store.ts";
 import { checkCloseApiKey } from "../close/close-client.ts";
 import { loadConfig } from "../config/config.ts";
+import { settingsCache } from "../crm/settings-cache.ts";
 import { crmSettingsService } from "../crm/settings-service.ts";
+import { log } from "./log.ts";
 
 /**
  * Parses the configuration (once per isolate) and builds the services a request uses, so handlers
@@ -20,6 +22,9 @@ export function services(): MiddlewareHandler<AppEnv> {
 			"crmSettings",
 			crmSettingsService({
 				store: clerkOrganizationStore(config),
+				cache: settingsCache(c.env.SETTINGS_CACHE, config, (fields) =>
+					log("warn", { ...fields, requestId: c.get("requestId") }),
+				),
 				now: () => new Date(),
 				keyRing: config.encryptionKeys,
 				checkCloseApiKey: (apiKey) => checkCloseApiKey(config.closeApiUrl, apiKey),

@@ -1,4 +1,7 @@
-/** Test-side client of the emulator's control endpoints (seed orgs, read state, calls, faults). */
+/**
+ * Test-side client of the emulator's control endpoints (seed orgs, read state, calls, faults): the
+ * loopback emulator, or the in-process one while a test uses it (./in-process-emulator.ts).
+ */
 import { inject } from "vitest";
 import type { Organization, RecordedCall } from "../../emulator/emulator.ts";
 import type { Fault } from "../../emulator/faults.ts";
