@@ -2,6 +2,8 @@
 declare module "vitest" {
 	export interface ProvidedContext {
 		emulatorUrl: string;
+		/** An emulator that plays Clerk's instance limit of a development instance. */
+		limitedEmulatorUrl: string;
 		jwtPublicKey: string;
 		jwtPrivateKey: string;
 	}

@@ -222,6 +222,39 @@ describe("a flood of GETs from one token", () => {
 	});
 });
 
+describe("a flood of GETs against a Clerk that enforces a development instance's limit", () => {
+	it("stays inside 100 requests per 10 s: every GET answered, one Clerk call per organization", async () => {
+		const clerk = inject("limitedEmulatorUrl");
+		const seed = async (privateMetadata: Record<string, unknown>) => {
+			const id = `org_${crypto.randomUUID().replaceAll("-", "")}`;
+			await fetch(`${clerk}/__emulator/organizations`, {
+				method: "POST",
+				body: JSON.stringify({ id, private_metadata: privateMetadata }),
+			});
+			return id;
+		};
+		const flooded = await seed({ crm: STORED });
+		const others = await Promise.all(Array.from({ length: 20 }, () => seed({})));
+		const env = { CLERK_API_URL: clerk };
+		const token = await tokenFor(flooded);
+
+		const flood = Array.from({ length: 400 }, () => getSettings({ token, env }));
+		const otherAnswers = await Promise.all(
+			others.map(async (orgId) => getSettings({ token: await tokenFor(orgId), env })),
+		);
+		const floodAnswers = await Promise.all(flood);
+
+		expect(new Set(floodAnswers.map((response) => response.status))).toEqual(new Set([200]));
+		expect(floodAnswers[0]?.body).toEqual(STORED_BODY);
+		expect(otherAnswers.map((response) => response.body)).toEqual(others.map(() => NOT_CONNECTED));
+		const { calls } = (await (await fetch(`${clerk}/__emulator/calls`)).json()) as {
+			calls: { target: string }[];
+		};
+		const mine = calls.filter((call) => call.target === flooded || others.includes(call.target));
+		expect(mine).toHaveLength(1 + others.length);
+	});
+});
+
 /** A change that does not go through this API, as the Clerk dashboard or another service would make. */
 async function changeInClerk(orgId: string, privateMetadata: Record<string, unknown>): Promise<void> {
 	const response = await fetch(`${inject("emulatorUrl")}/v1/organizations/${orgId}/metadata`, {
