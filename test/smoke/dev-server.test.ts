@@ -166,40 +166,33 @@ describe("wrangler dev with a key ring in .dev.vars and the upstream URLs as --v
 	});
 });
 
-describe("wrangler dev with a malformed ring in an --env-file", () => {
+// The emulator's URL is filled in per case; `variable` is what the log line must name.
+const MISCONFIGURED: [string, Record<string, string>, string][] = [
+	[
+		"a malformed ring in an --env-file",
+		{ CRM_ENCRYPTION_KEYS: "smoke2026:not-32-bytes" },
+		"CRM_ENCRYPTION_KEYS",
+	],
+	["an --env-file without CLERK_SECRET_KEY", { CLERK_SECRET_KEY: "" }, "CLERK_SECRET_KEY"],
+];
+
+describe.each(MISCONFIGURED)("wrangler dev with %s", (_name, change, variable) => {
 	let dev: WranglerDev;
 	beforeAll(async () => {
 		const emulator = await newEmulator();
-		dev = await startWranglerDev({
-			vars: {
-				CLERK_SECRET_KEY: SECRET_KEY,
-				CLERK_JWT_KEY: keys.publicKeyPem,
-				CLERK_API_URL: emulator.url,
-				CRM_ENCRYPTION_KEYS: "smoke2026:not-32-bytes",
-			},
-			logs: true,
-		});
+		const vars = {
+			CLERK_SECRET_KEY: SECRET_KEY,
+			CLERK_JWT_KEY: keys.publicKeyPem,
+			CLERK_API_URL: emulator.url,
+		};
+		// An empty value leaves the variable out of the file altogether.
+		const configured = Object.entries({ ...vars, ...change }).filter(([, value]) => value !== "");
+		dev = await startWranglerDev({ vars: Object.fromEntries(configured), logs: true });
 	});
 	afterAll(() => dev?.stop());
 
-	it("answers 500 and logs a configuration error naming CRM_ENCRYPTION_KEYS", async () => {
-		await expectConfigurationError(dev, "org_smokeB", "CRM_ENCRYPTION_KEYS");
-	});
-});
-
-describe("wrangler dev without CLERK_SECRET_KEY", () => {
-	let dev: WranglerDev;
-	beforeAll(async () => {
-		const emulator = await newEmulator();
-		dev = await startWranglerDev({
-			vars: { CLERK_JWT_KEY: keys.publicKeyPem, CLERK_API_URL: emulator.url },
-			logs: true,
-		});
-	});
-	afterAll(() => dev?.stop());
-
-	it("answers 500 and logs a configuration error naming CLERK_SECRET_KEY", async () => {
-		await expectConfigurationError(dev, "org_smokeC", "CLERK_SECRET_KEY");
+	it(`answers 500 and logs a configuration error naming ${variable}`, async () => {
+		await expectConfigurationError(dev, "org_smokeB", variable);
 	});
 });
 
