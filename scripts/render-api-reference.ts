@@ -113,7 +113,7 @@ export function renderApiReference(input: Json): string {
 			const body = (operation.requestBody as Json | undefined)?.content as Record<string, Json> | undefined;
 			if (body) {
 				const schema = resolve(body["application/json"]?.schema as Json);
-				lines.push("Request body:", "", ...fieldTable(schema, resolve), "");
+				lines.push("Request body:", "", ...schemaTables(schema, resolve));
 			}
 			const ok = Object.entries(operation.responses as Record<string, Json>).find(([status]) =>
 				status.startsWith("2"),
@@ -124,11 +124,15 @@ export function renderApiReference(input: Json): string {
 				const declared = resolve(reference);
 				const content = declared.content as Record<string, Json> | undefined;
 				const schema = content ? resolve(content["application/json"]?.schema as Json) : undefined;
-				if (schema?.properties) lines.push(`Response ${status}:`, "", ...fieldTable(schema, resolve), "");
+				if (schema?.properties || schema?.oneOf)
+					lines.push(`Response ${status}:`, "", ...schemaTables(schema, resolve));
 				for (const example of (schema?.examples as unknown[] | undefined) ?? []) {
 					lines.push(...httpResponse(status, declared, example, resolve));
 				}
 				if (!schema?.examples) lines.push(...httpResponse(status, declared, undefined, resolve));
+				for (const link of Object.values((declared.links as Record<string, Json> | undefined) ?? {})) {
+					lines.push(`Next: \`${link.operationId}\` — ${link.description}`, "");
+				}
 			}
 			const errors = Object.entries(operation.responses as Record<string, Json>)
 				.filter(([status]) => !status.startsWith("2"))
@@ -186,6 +190,25 @@ function httpResponse(
 	];
 }
 
+/**
+ * The field table of an object schema, or one table per form of a `oneOf`, each introduced by the
+ * value that selects it (the discriminator's, else the first `const` field's) and its description.
+ */
+function schemaTables(schema: Json, resolve: (node: Json) => Json): string[] {
+	if (!Array.isArray(schema.oneOf)) return [...fieldTable(schema, resolve), ""];
+	const discriminator = (schema.discriminator as { propertyName?: string } | undefined)?.propertyName;
+	const lines = [`${String(schema.description ?? "")} One of:`, ""];
+	for (const form of (schema.oneOf as Json[]).map(resolve)) {
+		const properties = (form.properties as Record<string, Json> | undefined) ?? {};
+		const selector =
+			Object.entries(properties).find(([field]) => field === discriminator) ??
+			Object.entries(properties).find(([, property]) => property.const !== undefined);
+		const when = selector ? `\`${selector[0]}: ${JSON.stringify(selector[1].const)}\`` : "";
+		lines.push(`- ${when} — ${String(form.description ?? "")}`, "", ...fieldTable(form, resolve), "");
+	}
+	return lines;
+}
+
 function fieldTable(schema: Json, resolve: (node: Json) => Json): string[] {
 	const required = new Set((schema.required as string[] | undefined) ?? []);
 	const properties = Object.entries((schema.properties as Record<string, Json> | undefined) ?? {});
@@ -201,8 +224,8 @@ function fieldTable(schema: Json, resolve: (node: Json) => Json): string[] {
 
 function typeOf(schema: Json, resolve: (node: Json) => Json): string {
 	if (typeof schema.$ref === "string") return typeOf(resolve(schema), resolve);
-	if (Array.isArray(schema.anyOf))
-		return (schema.anyOf as Json[]).map((part) => typeOf(part, resolve)).join(" | ");
+	const union = schema.anyOf ?? schema.oneOf;
+	if (Array.isArray(union)) return (union as Json[]).map((part) => typeOf(part, resolve)).join(" | ");
 	if (schema.const !== undefined) return `\`${JSON.stringify(schema.const)}\``;
 	if (Array.isArray(schema.enum))
 		return schema.enum.map((value) => `\`${JSON.stringify(value)}\``).join(" | ");

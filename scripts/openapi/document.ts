@@ -36,6 +36,16 @@ export function buildOpenApiDocument(): Json {
 				"Responses may gain fields over time (documented fields never change shape): clients should ignore fields they do not know.",
 			].join("\n\n"),
 		},
+		// Relative: the Worker that serves this document at `GET /api/v1/openapi.json` is the API, whatever its
+		// host (a workers.dev name, a custom domain, `npm run dev`'s localhost); a fixed URL would be wrong for all
+		// but one deployment.
+		servers: [
+			{
+				url: "/",
+				description:
+					"The Worker that serves this document (the origin of `GET /api/v1/openapi.json`), e.g. `http://localhost:8787` under `npm run dev`.",
+			},
+		],
 		tags: [
 			{ name: "CRM settings", description: "The organization's CRM connection." },
 			{ name: "Health", description: "Whether the Worker is up." },
@@ -52,8 +62,12 @@ export function buildOpenApiDocument(): Json {
 					in: "header",
 					required: false,
 					description:
-						"Your own ID for the request (letters, digits, `_`, `-`, `=`; at most 128 characters), echoed in the response; otherwise one is generated.",
-					schema: { type: "string", maxLength: 128, pattern: "^[A-Za-z0-9_=-]+$" },
+						"Your own ID for the request, echoed in the `X-Request-Id` response header and an error body's `requestId` when it is " +
+						"well formed: 1–128 characters, each a letter, digit, `_`, `-` or `=`. Any other value is not refused: " +
+						"the request goes ahead under a generated ID, as when the header is absent.",
+					// Any string: a malformed ID is replaced, never refused, so no pattern or length limit here.
+					schema: { type: "string" },
+					example: "checkout-7f3a9c",
 				},
 			},
 			headers: {

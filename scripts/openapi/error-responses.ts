@@ -194,8 +194,13 @@ export function errorResponses(): Record<string, unknown> {
 				},
 				content: {
 					"application/json": {
-						// `code` narrowed to this status's code; the rest is the one error body.
-						schema: { $ref: "#/components/schemas/ErrorBody", properties: { code: { const: code } } },
+						// The one error body, with `code` narrowed to this status's code. The narrowing sits beside
+						// `allOf`, not beside `$ref` (which generators read alone), and not in a second `allOf` member,
+						// which test/support/contract.ts would close to every other field.
+						schema: {
+							allOf: [{ $ref: "#/components/schemas/ErrorBody" }],
+							properties: { code: { const: code } },
+						},
 						examples: Object.fromEntries(
 							Object.entries(doc.examples).map(([name, { summary, value }]) => [
 								name,

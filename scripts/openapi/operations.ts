@@ -17,11 +17,53 @@ export const COMMON_HEADERS = {
 	"Cache-Control": headerRef("CacheControl"),
 };
 
-const ok = (description: string, schemaId: string) => ({
+const ok = (description: string, schemaId: string, links?: Record<string, unknown>) => ({
 	description,
 	headers: COMMON_HEADERS,
 	content: { "application/json": { schema: schemaRef(schemaId) } },
+	...(links ? { links } : {}),
 });
+
+/**
+ * `HEAD` is answered wherever `GET` is, with GET's status and headers and no body. It is said in words
+ * rather than as `head` operations: those would repeat every GET response, and
+ * test/documented-responses.test.ts requires each declared response to be received there.
+ */
+const HEAD_TOO = " `HEAD` on this path answers as `GET` does — same status and headers — without a body.";
+
+/** The read that shows what a write left behind. */
+const readBack = (description: string) => ({
+	getCrmSettings: { operationId: "getCrmSettings", description },
+});
+
+/**
+ * What `GET /api/v1/openapi.json` answers: an OpenAPI 3.1 document, this one. Open (`additionalProperties`),
+ * like any OpenAPI document, which may carry fields and extensions beyond these.
+ */
+const OPENAPI_DOCUMENT_SCHEMA = {
+	type: "object",
+	description: "An OpenAPI 3.1 document: the one that describes this API.",
+	required: ["openapi", "info", "paths"],
+	properties: {
+		openapi: { type: "string", pattern: "^3\\.1\\.\\d+$", description: "The OpenAPI version, 3.1.x." },
+		info: {
+			type: "object",
+			description: "The API's title, version and description.",
+			required: ["title", "version"],
+			properties: {
+				title: { type: "string", description: "The API's name." },
+				version: { type: "string", description: "The API's version (the package's)." },
+			},
+			additionalProperties: true,
+		},
+		paths: {
+			type: "object",
+			description: "The API's paths and their operations.",
+			additionalProperties: true,
+		},
+	},
+	additionalProperties: true,
+};
 
 /**
  * The document's `paths`. A status an operation does not list here is one the contract test refuses.
@@ -37,8 +79,7 @@ export function operationPaths() {
 				tags: ["CRM settings"],
 				operationId: "getCrmSettings",
 				summary: "Get CRM settings",
-				description:
-					"Retrieve the current CRM settings of the organization: connection status, provider and a masked API key. Any member of the organization may read them.",
+				description: `Retrieve the current CRM settings of the organization: connection status, provider and a masked API key. Any member of the organization may read them.${HEAD_TOO}`,
 				responses: {
 					200: ok("The organization's CRM settings.", "CrmSettings"),
 					400: responseRef("OrganizationIdRequired"),
@@ -59,7 +100,11 @@ export function operationPaths() {
 					content: { "application/json": { schema: schemaRef("SaveCrmSettingsRequest") } },
 				},
 				responses: {
-					200: ok("The CRM is connected.", "SaveCrmSettingsResponse"),
+					200: ok(
+						"The CRM is connected.",
+						"SaveCrmSettingsResponse",
+						readBack("Read the connection just saved, with its key masked."),
+					),
 					400: responseRef("ValidationError"),
 					403: responseRef("Forbidden"),
 					404: responseRef("NotFound"),
@@ -76,7 +121,11 @@ export function operationPaths() {
 				description:
 					"Disconnect the CRM from the organization, removing every CRM setting including the stored API key. Succeeds also when nothing was connected. Needs a role that may change CRM settings.",
 				responses: {
-					200: ok("The CRM is disconnected.", "DisconnectCrmResponse"),
+					200: ok(
+						"The CRM is disconnected.",
+						"DisconnectCrmResponse",
+						readBack("Read the settings: `connected` is now false."),
+					),
 					400: responseRef("OrganizationIdRequired"),
 					403: responseRef("Forbidden"),
 					404: responseRef("NotFound"),
@@ -103,7 +152,7 @@ export function operationPaths() {
 				tags: ["Health"],
 				operationId: "getHealth",
 				summary: "Health check",
-				description: "Public: needs no authentication, reads no configuration and makes no call to Clerk.",
+				description: `Public: needs no authentication, reads no configuration and makes no call to Clerk.${HEAD_TOO}`,
 				security: [],
 				responses: {
 					200: ok("The Worker is up.", "HealthResponse"),
@@ -115,7 +164,7 @@ export function operationPaths() {
 				tags: ["Documentation"],
 				operationId: "getOpenApiDocument",
 				summary: "This OpenAPI document",
-				description: "Public: needs no authentication.",
+				description: `Public: needs no authentication.${HEAD_TOO}`,
 				security: [],
 				responses: {
 					200: {
@@ -123,7 +172,7 @@ export function operationPaths() {
 						headers: COMMON_HEADERS,
 						content: {
 							"application/json": {
-								schema: { type: "object", required: ["openapi", "info", "paths"] },
+								schema: OPENAPI_DOCUMENT_SCHEMA,
 							},
 						},
 					},

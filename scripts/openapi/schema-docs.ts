@@ -6,9 +6,9 @@
  */
 import * as z from "zod/mini";
 import {
+	API_KEY_MAX_LENGTH,
 	disconnectResponseSchema,
 	providerSchema,
-	saveSettingsRequestSchema,
 	saveSettingsResponseSchema,
 	settingsResponseSchema,
 } from "../../src/crm/schemas.ts";
@@ -19,11 +19,18 @@ export interface SchemaDoc {
 	id?: string;
 	description: string;
 	examples?: unknown[];
+	/** OpenAPI's discriminator of a `oneOf` of named schemas. */
+	discriminator?: { propertyName: string; mapping: Record<string, string> };
 }
 
 export const schemaDocs = z.registry<SchemaDoc>();
 
 const CONNECTED_AT = "2024-01-15T10:30:00.000Z";
+/**
+ * The Close key `npm run dev`'s Close stand-in accepts (`DEV_CLOSE_API_KEY` in scripts/dev-keys.ts, not
+ * imported: that module needs Node's types, which the tests that import this one do not have).
+ */
+const DEV_CLOSE_API_KEY = "api_dev0000000000000000000.devsecret000000000000000";
 
 schemaDocs.add(providerSchema, {
 	id: "CrmProvider",
@@ -32,32 +39,126 @@ schemaDocs.add(providerSchema, {
 		"`bullhorn` — Bullhorn CRM, staffing and recruiting software.",
 });
 
-schemaDocs.add(saveSettingsRequestSchema, {
+/**
+ * The request body as the document states it. The server validates with `saveSettingsRequestSchema`
+ * (src/crm/schemas.ts), whose messages callers see; its rules that a plain object schema cannot carry
+ * (the trim, the refusal of `verify` with Bullhorn) are restated here as one object per provider, so the
+ * document accepts exactly the bodies the server accepts. test/node/openapi-request-schema.test.ts holds
+ * the two to that.
+ */
+const apiKeyMaxMiddle = API_KEY_MAX_LENGTH - 2;
+/**
+ * `apiKey` as the server takes it: optional whitespace (what `String#trim` removes, which is exactly
+ * ECMAScript's `\s`) around 1 to 2048 characters that start and end with a non-whitespace character and
+ * contain no control (`Cc`) or invisible formatting (`Cf`) character. JSON Schema patterns are ECMA-262
+ * regular expressions with Unicode semantics, so `\p{…}` is in the dialect.
+ */
+export const API_KEY_PATTERN = new RegExp(
+	String.raw`^\s*(?:[^\s\p{Cc}\p{Cf}]|[^\s\p{Cc}\p{Cf}][^\p{Cc}\p{Cf}]{0,${apiKeyMaxMiddle}}[^\s\p{Cc}\p{Cf}])\s*$`,
+	"u",
+);
+const API_KEY_DESCRIPTION =
+	"The API key or authentication token for the CRM provider. Surrounding whitespace is removed; what " +
+	`remains must be 1–${API_KEY_MAX_LENGTH} characters (UTF-16 code units: a character outside the Basic Multilingual Plane ` +
+	"counts as two, which the pattern cannot express) with no control and no invisible formatting characters " +
+	"(zero-width spaces, bidi overrides). It is stored in the organization's Clerk private metadata and never " +
+	"returned in full: GET shows only a masked version.";
+const apiKeyDoc = () => z.string().check(z.regex(API_KEY_PATTERN));
+
+export const saveCloseRequestDoc = z.strictObject({
+	provider: z.literal("close"),
+	apiKey: apiKeyDoc(),
+	verify: z.optional(z.boolean()),
+});
+export const saveBullhornRequestDoc = z.strictObject({
+	provider: z.literal("bullhorn"),
+	apiKey: apiKeyDoc(),
+	verify: z.optional(z.literal(false)),
+});
+export const saveRequestDoc = z.discriminatedUnion("provider", [saveCloseRequestDoc, saveBullhornRequestDoc]);
+
+schemaDocs.add(saveRequestDoc, {
 	id: "SaveCrmSettingsRequest",
 	description:
-		"The CRM provider to connect and its credentials. Fields other than these are refused. " +
-		"Connecting replaces whatever was connected before: an organization has at most one CRM.",
-	examples: [{ provider: "bullhorn", apiKey: "your-api-key-here" }],
+		"The CRM provider to connect and its credentials: one object per provider, told apart by `provider`. " +
+		"Fields other than these are refused. Connecting replaces whatever was connected before: an organization " +
+		"has at most one CRM.",
+	discriminator: {
+		propertyName: "provider",
+		mapping: {
+			close: "#/components/schemas/SaveCloseCrmSettingsRequest",
+			bullhorn: "#/components/schemas/SaveBullhornCrmSettingsRequest",
+		},
+	},
+	examples: [
+		{ provider: "bullhorn", apiKey: "your-api-key-here" },
+		{ provider: "close", apiKey: DEV_CLOSE_API_KEY, verify: true },
+	],
 });
-schemaDocs.add(saveSettingsRequestSchema.shape.apiKey, {
-	description:
-		"The API key or authentication token for the CRM provider. Surrounding whitespace is removed; what " +
-		"remains must be non-empty and free of control and invisible formatting characters. It is stored in the organization's Clerk " +
-		"private metadata and never returned in full: GET shows only a masked version.",
-	examples: ["your-api-key-here"],
+schemaDocs.add(saveCloseRequestDoc, {
+	id: "SaveCloseCrmSettingsRequest",
+	description: "Connect Close CRM, optionally checking the key with Close first.",
+	examples: [{ provider: "close", apiKey: DEV_CLOSE_API_KEY, verify: true }],
 });
-
-schemaDocs.add(saveSettingsRequestSchema.shape.verify, {
+schemaDocs.add(saveCloseRequestDoc.shape.provider, {
+	description: "`close` — Close CRM, the sales communication platform.",
+});
+schemaDocs.add(saveCloseRequestDoc.shape.apiKey, {
+	description: `${API_KEY_DESCRIPTION} Close keys have the form \`api_<id>.<secret>\`.`,
+	examples: [DEV_CLOSE_API_KEY],
+});
+schemaDocs.add(saveCloseRequestDoc.shape.verify, {
 	description:
-		"Check the key with the CRM before saving it. Close: one `GET /api/v1/me/` with the key; a key Close " +
-		"refuses is a 400 `Close rejected the API key`, Close unreachable a 503, and nothing is saved in either " +
-		"case. Bullhorn credentials cannot be checked with one request (OAuth), so `true` with Bullhorn is a 400.",
+		"Check the key with Close before saving it: one `GET /api/v1/me/` with the key. A key Close refuses is " +
+		"a 400 `Close rejected the API key`, Close unreachable a 503, and nothing is saved in either case. " +
+		"The example key is the one `npm run dev`'s Close accepts; the real Close refuses it.",
 	examples: [true],
 });
+schemaDocs.add(saveBullhornRequestDoc, {
+	id: "SaveBullhornCrmSettingsRequest",
+	description:
+		"Connect Bullhorn CRM. Bullhorn credentials cannot be checked with one request (Bullhorn signs in " +
+		"through OAuth), so `verify` may only be `false` or absent: `true` is a 400.",
+	examples: [{ provider: "bullhorn", apiKey: "your-api-key-here" }],
+});
+schemaDocs.add(saveBullhornRequestDoc.shape.provider, {
+	description: "`bullhorn` — Bullhorn CRM, staffing and recruiting software.",
+});
+schemaDocs.add(saveBullhornRequestDoc.shape.apiKey, {
+	description: API_KEY_DESCRIPTION,
+	examples: ["your-api-key-here"],
+});
+schemaDocs.add(saveBullhornRequestDoc.shape.verify, {
+	description: "Only `false` (the same as leaving it out): Bullhorn keys cannot be checked on save.",
+	examples: [false],
+});
 
-schemaDocs.add(settingsResponseSchema, {
+/**
+ * The body of a 200 `GET`, told apart by `connected`. The server's type (`settingsResponseSchema`) is one
+ * object with the connection's fields optional or nullable; the document states which go together. The
+ * connected form extends the server's schema, so a field added there appears here.
+ */
+export const connectedSettingsDoc = z.extend(settingsResponseSchema, {
+	connected: z.literal(true),
+	provider: providerSchema,
+	connectedAt: z.string(),
+	apiKeyMasked: z.string(),
+});
+export const disconnectedSettingsDoc = z.object({
+	connected: z.literal(false),
+	provider: z.null(),
+	apiKeyMasked: z.null(),
+});
+export const settingsResponseDoc = z.discriminatedUnion("connected", [
+	connectedSettingsDoc,
+	disconnectedSettingsDoc,
+]);
+
+schemaDocs.add(settingsResponseDoc, {
 	id: "CrmSettings",
-	description: "The organization's CRM connection: status, provider and a masked API key.",
+	description:
+		"The organization's CRM connection: status, provider and a masked API key. `connected` tells the two " +
+		"forms apart (OpenAPI's `discriminator` takes string values only, so each form fixes `connected` with `const`).",
 	examples: [
 		{
 			connected: true,
@@ -69,24 +170,45 @@ schemaDocs.add(settingsResponseSchema, {
 		{ connected: false, provider: null, apiKeyMasked: null },
 	],
 });
-schemaDocs.add(settingsResponseSchema.shape.connected, {
-	description: "Indicates whether a CRM is currently connected and enabled for the organization.",
+schemaDocs.add(connectedSettingsDoc, {
+	id: "ConnectedCrmSettings",
+	description: "A CRM is connected.",
+	examples: [
+		{
+			connected: true,
+			provider: "close",
+			connectedAt: CONNECTED_AT,
+			apiKeyMasked: "********************7j7p",
+			apiKeyId: "api_7b8KOSMa0OevK9qJvT6F9s",
+			connectedBy: "user_2abcdefghijklmnopqrstuvwxyz",
+			verifiedAt: CONNECTED_AT,
+		},
+	],
 });
-schemaDocs.add(settingsResponseSchema.shape.provider, {
-	description: "The CRM provider currently configured; null if no CRM is connected.",
+schemaDocs.add(connectedSettingsDoc.shape.connected, {
+	description: "Always true here: a CRM is connected and enabled for the organization.",
 });
-schemaDocs.add(settingsResponseSchema.shape.connectedAt, {
-	description:
-		"ISO-8601 timestamp (UTC, milliseconds) of when the CRM was connected. Only present if a CRM is connected.",
+schemaDocs.add(connectedSettingsDoc.shape.connectedAt, {
+	description: "ISO-8601 timestamp (UTC, milliseconds) of when the CRM was connected.",
 	examples: [CONNECTED_AT],
 });
-schemaDocs.add(settingsResponseSchema.shape.apiKeyMasked, {
+schemaDocs.add(connectedSettingsDoc.shape.apiKeyMasked, {
 	description:
 		"A masked version of the API key showing only its last 4 characters, for verification: 20 `*` then " +
-		"those 4 (24 `*` for a key shorter than 16 characters, which would reveal too much). null if no API " +
-		"key is configured.",
+		"those 4 (24 `*` for a key shorter than 16 characters, which would reveal too much).",
 	examples: ["********************abc1"],
 });
+schemaDocs.add(disconnectedSettingsDoc, {
+	id: "DisconnectedCrmSettings",
+	description: "No CRM is connected: no provider, no key and no `connectedAt`.",
+	examples: [{ connected: false, provider: null, apiKeyMasked: null }],
+});
+schemaDocs.add(disconnectedSettingsDoc.shape.connected, {
+	description: "Always false here: no CRM is connected.",
+});
+schemaDocs.add(disconnectedSettingsDoc.shape.provider, { description: "No provider: always null." });
+schemaDocs.add(disconnectedSettingsDoc.shape.apiKeyMasked, { description: "No API key: always null." });
+
 schemaDocs.add(settingsResponseSchema.shape.apiKeyId, {
 	description:
 		"The ID part of a Close key of the form `api_<id>.<secret>`, which Close documents as safe to share: " +

@@ -1,0 +1,137 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type * as z from "zod/mini";
+import {
+	saveBullhornRequestDoc,
+	saveCloseRequestDoc,
+	settingsResponseDoc,
+} from "../../scripts/openapi/schema-docs.ts";
+import {
+	API_KEY_MAX_LENGTH,
+	type SettingsResponse,
+	saveSettingsRequestSchema,
+	settingsResponseSchema,
+} from "../../src/crm/schemas.ts";
+import committed from "../../src/openapi/openapi.json" with { type: "json" };
+import { contractCheck } from "../support/contract.ts";
+
+// The document restates the server's request rules as JSON Schema (scripts/openapi/schema-docs.ts); the
+// server validates with its own zod schema. These tests hold the two to the same answer for every body.
+
+type Json = Record<string, unknown>;
+const contract = contractCheck(committed);
+const REQUEST = "/components/schemas/SaveCrmSettingsRequest";
+
+const serverAccepts = (body: unknown) => saveSettingsRequestSchema.safeParse(body).success;
+const documentAccepts = (body: unknown) => contract.problems(REQUEST, body).length === 0;
+
+// Characters on each side of every rule: what trim removes (ECMAScript's `\s`), control (Cc) and
+// invisible formatting (Cf) characters, both at once (\t, U+FEFF), neither, and one outside the BMP.
+const KEY_CHARACTERS = [
+	..."aZ9_.-",
+	" ",
+	"\t",
+	"\n",
+	"\r",
+	"\u000b",
+	"\u00a0",
+	"\u2028",
+	"\u3000",
+	"\ufeff",
+	"\u0000",
+	"\u007f",
+	"\u0085",
+	"\u200b",
+	"\u202e",
+	"\u00ad",
+	"\u2060",
+	"\u180e",
+	"😀",
+];
+
+const body = fc
+	.record(
+		{
+			provider: fc.constantFrom("close", "bullhorn", "hubspot", "Close", null, 1),
+			apiKey: fc.oneof(
+				fc.array(fc.constantFrom(...KEY_CHARACTERS), { maxLength: 8 }).map((chars) => chars.join("")),
+				fc.constantFrom(null, 42, ["k"]),
+			),
+			verify: fc.constantFrom(true, false, "true", null, 1),
+			extra: fc.constantFrom("x", 1),
+		},
+		{ requiredKeys: [] },
+	)
+	.map((record) => record as Json);
+
+describe("the document's SaveCrmSettingsRequest", () => {
+	it("accepts exactly the bodies the server accepts", () => {
+		fc.assert(
+			fc.property(fc.oneof(body, fc.constantFrom(null, [], "body", 1)), (candidate) => {
+				expect(documentAccepts(candidate), JSON.stringify(candidate)).toBe(serverAccepts(candidate));
+			}),
+			{ numRuns: 3000 },
+		);
+	});
+
+	it.each([
+		["the longest key", "k".repeat(API_KEY_MAX_LENGTH)],
+		["the longest key, with whitespace around it", ` \t${"k".repeat(API_KEY_MAX_LENGTH)}\n `],
+		["the longest key, with spaces inside", `k${" ".repeat(API_KEY_MAX_LENGTH - 2)}k`],
+		["a key one too long", "k".repeat(API_KEY_MAX_LENGTH + 1)],
+		["a key one too long inside whitespace", ` ${"k".repeat(API_KEY_MAX_LENGTH + 1)} `],
+	])("agrees with the server on %s", (_, apiKey) => {
+		for (const provider of ["close", "bullhorn"]) {
+			const candidate = { provider, apiKey };
+			expect(documentAccepts(candidate)).toBe(serverAccepts(candidate));
+		}
+	});
+
+	it("refuses verify with Bullhorn, as the server does", () => {
+		const candidate = { provider: "bullhorn", apiKey: "your-api-key-here", verify: true };
+		expect(serverAccepts(candidate)).toBe(false);
+		expect(documentAccepts(candidate)).toBe(false);
+	});
+
+	it("gives examples that combine into bodies the server accepts", () => {
+		const schemas = committed.components.schemas as Record<string, Json>;
+		const forms = ((schemas.SaveCrmSettingsRequest?.oneOf ?? []) as { $ref: string }[]).map(
+			({ $ref }) => schemas[$ref.split("/").pop() ?? ""] as Json,
+		);
+		expect(forms).toHaveLength(2);
+		for (const form of forms) {
+			const properties = form.properties as Record<string, { const?: unknown; examples?: unknown[] }>;
+			const fromFieldExamples = Object.fromEntries(
+				Object.entries(properties).map(([field, property]) => [
+					field,
+					property.const ?? property.examples?.[0],
+				]),
+			);
+			expect(serverAccepts(fromFieldExamples), JSON.stringify(fromFieldExamples)).toBe(true);
+			for (const example of (form.examples as unknown[]) ?? []) expect(serverAccepts(example)).toBe(true);
+		}
+		for (const example of (schemas.SaveCrmSettingsRequest?.examples as unknown[]) ?? []) {
+			expect(serverAccepts(example), JSON.stringify(example)).toBe(true);
+		}
+	});
+
+	it("has one form per provider, each the server's fields", () => {
+		const fields = Object.keys(saveSettingsRequestSchema.shape).sort();
+		expect(Object.keys(saveCloseRequestDoc.shape).sort()).toEqual(fields);
+		expect(Object.keys(saveBullhornRequestDoc.shape).sort()).toEqual(fields);
+	});
+});
+
+describe("the document's CrmSettings", () => {
+	it("names every field of the server's response, in one form or the other", () => {
+		const [connected, disconnected] = settingsResponseDoc.def.options;
+		const documented = new Set([...Object.keys(connected.shape), ...Object.keys(disconnected.shape)]);
+		expect([...documented].sort()).toEqual(Object.keys(settingsResponseSchema.shape).sort());
+	});
+
+	it("is a narrowing of the server's response type", () => {
+		// Type-checked: each documented form is a body the server's type allows.
+		const asServerType = (documented: z.infer<typeof settingsResponseDoc>): SettingsResponse => documented;
+		expect(asServerType({ connected: false, provider: null, apiKeyMasked: null })).toBeDefined();
+	});
+});
