@@ -67,23 +67,58 @@ describe("POST with a body that breaks the contract", () => {
 		[
 			"apiKey with a NUL",
 			{ provider: "close", apiKey: "abcd\u0000efghijklmnop" },
-			[{ path: "apiKey", message: "apiKey must not contain control or invisible formatting characters" }],
+			[
+				{
+					path: "apiKey",
+					message: "apiKey must not contain control, invisible formatting or blank filler characters",
+				},
+			],
 		],
 		[
 			"apiKey with a newline inside",
 			{ provider: "close", apiKey: "abcdefgh\nijklmnop" },
-			[{ path: "apiKey", message: "apiKey must not contain control or invisible formatting characters" }],
+			[
+				{
+					path: "apiKey",
+					message: "apiKey must not contain control, invisible formatting or blank filler characters",
+				},
+			],
 		],
 		[
 			"apiKey with a C1 control",
 			{ provider: "close", apiKey: "abcdefgh\u009bijklmnop" },
-			[{ path: "apiKey", message: "apiKey must not contain control or invisible formatting characters" }],
+			[
+				{
+					path: "apiKey",
+					message: "apiKey must not contain control, invisible formatting or blank filler characters",
+				},
+			],
 		],
 		[
 			"apiKey with a zero-width space",
 			{ provider: "close", apiKey: "abcdefgh\u200bijklmnop" },
-			[{ path: "apiKey", message: "apiKey must not contain control or invisible formatting characters" }],
+			[
+				{
+					path: "apiKey",
+					message: "apiKey must not contain control, invisible formatting or blank filler characters",
+				},
+			],
 		],
+		...[
+			["only Hangul fillers U+3164 (visually blank)", "\u3164\u3164\u3164\u3164\u3164"],
+			["the Hangul choseong filler U+115F inside", "abcdefgh\u115Fijklmnop"],
+			["the blank Braille pattern U+2800", "\u2800abcdefghijklmnop"],
+			["a lone surrogate at its end (its mask would show half a character)", "abcdefghijklmnop\uD800"],
+		].map(([name, apiKey]): (typeof cases)[number] => [
+			`apiKey with ${name}`,
+			{ provider: "close", apiKey },
+			[
+				{
+					path: "apiKey",
+					message: "apiKey must not contain control, invisible formatting or blank filler characters",
+				},
+			],
+		]),
 		[
 			"an unknown field",
 			{ provider: "close", apiKey: "k".repeat(20), orgId: "org_other" },

@@ -8,6 +8,7 @@ import * as z from "zod/mini";
 import {
 	API_KEY_MAX_LENGTH,
 	disconnectResponseSchema,
+	NOT_IN_API_KEY,
 	providerSchema,
 	saveSettingsResponseSchema,
 	settingsResponseSchema,
@@ -50,18 +51,18 @@ const apiKeyMaxMiddle = API_KEY_MAX_LENGTH - 2;
 /**
  * `apiKey` as the server takes it: optional whitespace (what `String#trim` removes, which is exactly
  * ECMAScript's `\s`) around 1 to 2048 characters that start and end with a non-whitespace character and
- * contain no control (`Cc`) or invisible formatting (`Cf`) character. JSON Schema patterns are ECMA-262
+ * contain none of `NOT_IN_API_KEY` (control, invisible formatting, lone surrogate, blank filler). JSON Schema patterns are ECMA-262
  * regular expressions with Unicode semantics, so `\p{…}` is in the dialect.
  */
 export const API_KEY_PATTERN = new RegExp(
-	String.raw`^\s*(?:[^\s\p{Cc}\p{Cf}]|[^\s\p{Cc}\p{Cf}][^\p{Cc}\p{Cf}]{0,${apiKeyMaxMiddle}}[^\s\p{Cc}\p{Cf}])\s*$`,
+	String.raw`^\s*(?:[^\s${NOT_IN_API_KEY}]|[^\s${NOT_IN_API_KEY}][^${NOT_IN_API_KEY}]{0,${apiKeyMaxMiddle}}[^\s${NOT_IN_API_KEY}])\s*$`,
 	"u",
 );
 const API_KEY_DESCRIPTION =
 	"The API key or authentication token for the CRM provider. Surrounding whitespace is removed; what " +
 	`remains must be 1–${API_KEY_MAX_LENGTH} characters (UTF-16 code units: a character outside the Basic Multilingual Plane ` +
-	"counts as two, which the pattern cannot express) with no control and no invisible formatting characters " +
-	"(zero-width spaces, bidi overrides). It is stored in the organization's Clerk private metadata and never " +
+	"counts as two, which the pattern cannot express) with no control, invisible formatting or blank filler " +
+	"characters (zero-width spaces, bidi overrides, lone surrogates, Hangul fillers, the blank Braille pattern). It is stored in the organization's Clerk private metadata and never " +
 	"returned in full: GET shows only a masked version.";
 const apiKeyDoc = () => z.string().check(z.regex(API_KEY_PATTERN));
 

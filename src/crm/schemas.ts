@@ -17,6 +17,16 @@ export const providerSchema = z.enum(PROVIDERS, {
 	error: (issue) => (missing(issue) ? "provider is required" : 'provider must be "close" or "bullhorn"'),
 });
 
+/**
+ * Characters no API key holds, as a regular-expression class: control (`Cc`) and invisible formatting
+ * (`Cf`: zero-width spaces, bidi overrides) characters, lone surrogate halves (`Cs`: not text at all,
+ * and a mask's last four would show one), and the blank fillers that render as nothing — Hangul fillers
+ * (U+115F, U+1160, U+3164, U+FFA0) and the blank Braille pattern (U+2800) — so a key cannot be visually
+ * empty. The OpenAPI document's `apiKey` pattern is built from the same class.
+ */
+export const NOT_IN_API_KEY = String.raw`\p{Cc}\p{Cf}\p{Cs}\u115F\u1160\u3164\uFFA0\u2800`;
+const notInApiKey = new RegExp(`[${NOT_IN_API_KEY}]`, "u");
+
 /** The key as pasted: surrounding whitespace is dropped; what remains must be visible, printable and non-empty. */
 export const apiKeySchema = z
 	.string({
@@ -26,10 +36,10 @@ export const apiKeySchema = z
 		z.trim(),
 		z.minLength(1, "apiKey must not be empty or blank"),
 		z.maxLength(API_KEY_MAX_LENGTH, `apiKey must be at most ${API_KEY_MAX_LENGTH} characters`),
-		// Formatting characters (zero-width, bidi overrides) are invisible in a paste and never part of a key.
+		// Invisible in a paste and never part of a key.
 		z.refine(
-			(key) => !/[\p{Cc}\p{Cf}]/u.test(key),
-			"apiKey must not contain control or invisible formatting characters",
+			(key) => !notInApiKey.test(key),
+			"apiKey must not contain control, invisible formatting or blank filler characters",
 		),
 	);
 

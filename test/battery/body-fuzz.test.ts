@@ -63,7 +63,8 @@ function expectedOutcome(contentType: string | null, bytes: Uint8Array): Outcome
 		apiKey !== undefined &&
 		apiKey.length >= 1 &&
 		apiKey.length <= MAX_KEY_LENGTH &&
-		!/[\p{Cc}\p{Cf}]/u.test(apiKey);
+		// Control, invisible formatting, lone surrogate and blank filler characters (contract §2).
+		!/[\p{Cc}\p{Cf}\p{Cs}\u115F\u1160\u3164\uFFA0\u2800]/u.test(apiKey);
 	if (!keyIsValid) paths.push("apiKey");
 	if (paths.length > 0) return invalid(paths);
 	return { status: 200, provider: provider as string, apiKey: apiKey as string };
