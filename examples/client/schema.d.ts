@@ -195,7 +195,7 @@ export interface components {
              */
             connectedAt: string;
             /**
-             * @description A masked version of the API key showing only its last 4 characters, for verification: 20 `*` then those 4 (24 `*` for a key shorter than 16 characters, which would reveal too much).
+             * @description A masked version of the API key showing only its last 4 characters, for verification: 20 `*` then those 4 (24 `*` for a key shorter than 16 characters, which would reveal too much; for a Close key `api_<id>.<secret>`, the secret part alone counts).
              * @example ********************abc1
              */
             apiKeyMasked: string;

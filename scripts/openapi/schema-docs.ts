@@ -196,7 +196,7 @@ schemaDocs.add(connectedSettingsDoc.shape.connectedAt, {
 schemaDocs.add(connectedSettingsDoc.shape.apiKeyMasked, {
 	description:
 		"A masked version of the API key showing only its last 4 characters, for verification: 20 `*` then " +
-		"those 4 (24 `*` for a key shorter than 16 characters, which would reveal too much).",
+		"those 4 (24 `*` for a key shorter than 16 characters, which would reveal too much; for a Close key `api_<id>.<secret>`, the secret part alone counts).",
 	examples: ["********************abc1"],
 });
 schemaDocs.add(disconnectedSettingsDoc, {

@@ -104,7 +104,7 @@ export function crmSettingsService({
 			const record: StoredRecord = {
 				provider: input.provider,
 				apiKey: keyRing ? await sealApiKey(input.apiKey, orgId, keyRing) : input.apiKey,
-				apiKeyLast4: visibleLast4(input.apiKey),
+				apiKeyLast4: visibleLast4(input.provider, input.apiKey),
 				apiKeyId: closeApiKeyId(input.provider, input.apiKey),
 				connectedAt: savedAt,
 				connectedBy: userId,
@@ -198,7 +198,7 @@ function toSettingsResponse(record: StoredRecord): SettingsResponse {
 		record.apiKeyLast4 !== undefined
 			? record.apiKeyLast4
 			: typeof record.apiKey === "string"
-				? visibleLast4(record.apiKey)
+				? visibleLast4(record.provider, record.apiKey)
 				: null;
 	return {
 		connected: true,
