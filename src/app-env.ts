@@ -12,5 +12,7 @@ export interface AppEnv {
 		session: Session;
 		/** Why authentication failed, for the request log line only. */
 		authFailure: string;
+		/** Set when no route matched: the log line then does not repeat the raw path. */
+		unknownPath: boolean;
 	};
 }

@@ -88,7 +88,13 @@ describe("each documented response, as the Worker sends it", () => {
 	it("404 for a path the API does not have", async () => {
 		const response = await call(new Request(`${ORIGIN}/api/v1/crm`));
 		expect(response.status).toBe(404);
-		expect(response.body).toEqual(errorBody(response, "NOT_FOUND", "No such endpoint: GET /api/v1/crm"));
+		expect(response.body).toEqual(
+			errorBody(
+				response,
+				"NOT_FOUND",
+				"No such endpoint for GET at this path; the API's paths are listed at /api/v1/openapi.json",
+			),
+		);
 	});
 
 	it("405 with Allow for a method the path does not offer", async () => {

@@ -5,13 +5,37 @@ import { newOrganization } from "./support/emulator.ts";
 import { captureLogs } from "./support/logs.ts";
 import { tokenFor } from "./support/tokens.ts";
 
+const NOT_FOUND_GET =
+	"No such endpoint for GET at this path; the API's paths are listed at /api/v1/openapi.json";
+
 describe("paths and methods the API does not have", () => {
+	it("a token pasted into the path is neither echoed in the 404 nor written to the log", async () => {
+		const token = await tokenFor(await newOrganization());
+		const logs = captureLogs();
+		const response = await send(
+			new Request(`https://crm.example.com/api/v1/operations/crm/settings/${token}`),
+		);
+		expect(response.status).toBe(404);
+		expect(response.body).toEqual(errorBody(response, "NOT_FOUND", NOT_FOUND_GET));
+		expect(logs.entries()).toEqual([
+			{
+				level: "info",
+				msg: "request",
+				method: "GET",
+				path: "(no such path)",
+				status: 404,
+				ms: expect.any(Number),
+				requestId: response.headers.get("X-Request-Id"),
+				orgId: null,
+			},
+		]);
+		expect(logs.lines.join("\n")).not.toContain(token.split(".")[2]);
+	});
+
 	it("an unknown path → 404 NOT_FOUND in the error shape", async () => {
 		const response = await send(new Request("https://crm.example.com/api/v1/operations/crm/nope"));
 		expect(response.status).toBe(404);
-		expect(response.body).toEqual(
-			errorBody(response, "NOT_FOUND", "No such endpoint: GET /api/v1/operations/crm/nope"),
-		);
+		expect(response.body).toEqual(errorBody(response, "NOT_FOUND", NOT_FOUND_GET));
 		expect(response.headers.get("Cache-Control")).toBe("no-store");
 	});
 
@@ -29,7 +53,7 @@ describe("paths and methods the API does not have", () => {
 	it("the root → 404 too", async () => {
 		const response = await send(new Request("https://crm.example.com/"));
 		expect(response.status).toBe(404);
-		expect(response.body).toEqual(errorBody(response, "NOT_FOUND", "No such endpoint: GET /"));
+		expect(response.body).toEqual(errorBody(response, "NOT_FOUND", NOT_FOUND_GET));
 	});
 
 	it.each(["PUT", "PATCH"])("%s on the settings path → 405 METHOD_NOT_ALLOWED with Allow", async (method) => {

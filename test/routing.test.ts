@@ -12,6 +12,12 @@ describe("paths that only look like a route", () => {
 	])("GET %s → 404 NOT_FOUND", async (path) => {
 		const response = await send(new Request(`https://crm.example.com${path}`));
 		expect(response.status).toBe(404);
-		expect(response.body).toEqual(errorBody(response, "NOT_FOUND", `No such endpoint: GET ${path}`));
+		expect(response.body).toEqual(
+			errorBody(
+				response,
+				"NOT_FOUND",
+				"No such endpoint for GET at this path; the API's paths are listed at /api/v1/openapi.json",
+			),
+		);
 	});
 });

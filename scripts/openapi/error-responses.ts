@@ -92,7 +92,7 @@ const ERROR_RESPONSES: Record<ErrorCode, ErrorResponseDoc> = {
 		description:
 			"No such path (answered for every path this document does not list), or, on the settings path, Clerk has no organization with the session's organization id (deleted while the session lives on).",
 		examples: {
-			notFound: { summary: "Unknown path", value: { error: noSuchEndpoint("GET", "/api/v1/crm") } },
+			notFound: { summary: "Unknown path", value: { error: noSuchEndpoint("GET") } },
 			organizationNotInClerk: {
 				summary: "The session's organization no longer exists in Clerk",
 				value: { error: ORGANIZATION_NOT_IN_CLERK },

@@ -26,8 +26,11 @@ export const handleError: ErrorHandler<AppEnv> = (error, c) => {
 };
 
 /** JSON 404 for any path the API does not have. */
-export const handleNotFound: NotFoundHandler<AppEnv> = (c) =>
-	errorResponse(c, new ApiError("NOT_FOUND", noSuchEndpoint(c.req.method, c.req.path)));
+export const handleNotFound: NotFoundHandler<AppEnv> = (c) => {
+	// The request log names the route, not this path: it may hold a token pasted into the URL.
+	c.set("unknownPath", true);
+	return errorResponse(c, new ApiError("NOT_FOUND", noSuchEndpoint(c.req.method)));
+};
 
 /**
  * The handler for the methods a path does not offer: `405 METHOD_NOT_ALLOWED` in the one error body,

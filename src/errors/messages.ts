@@ -30,6 +30,11 @@ export const CLERK_UNAVAILABLE =
 export const ORGANIZATION_NOT_IN_CLERK =
 	"Clerk has no organization with your session's organization id (it may have been deleted); sign in to an existing organization";
 
-export const noSuchEndpoint = (method: string, path: string) => `No such endpoint: ${method} ${path}`;
+/**
+ * The path is not repeated: a token or key pasted into a URL by mistake must not come back in the
+ * answer (or in any log that keeps answers).
+ */
+export const noSuchEndpoint = (method: string) =>
+	`No such endpoint for ${method} at this path; the API's paths are listed at /api/v1/openapi.json`;
 export const methodNotAllowed = (method: string, allowed: string) =>
 	`${method} is not supported here; use ${allowed}`;

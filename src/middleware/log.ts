@@ -34,7 +34,7 @@ export function requestLog(): MiddlewareHandler<AppEnv> {
 		log(c.res.status >= 500 ? "error" : "info", {
 			msg: "request",
 			method: c.req.method,
-			path: c.req.path,
+			path: c.get("unknownPath") ? "(no such path)" : c.req.path,
 			status: c.res.status,
 			ms: Date.now() - started,
 			requestId: c.get("requestId"),
