@@ -134,3 +134,39 @@ describe("records written by the reference implementation", () => {
 		});
 	});
 });
+
+describe("unknown fields", () => {
+	it("a field under crm this service does not know survives a save (Clerk's deep merge) and is never shown", async () => {
+		const orgId = await newOrganization({
+			private_metadata: {
+				crm: {
+					provider: "close",
+					apiKey: "api_old0000.secretold000000000",
+					connectedAt: "2024-01-15T10:30:00.000Z",
+					plantedBy: "someone else",
+				},
+			},
+		});
+		const token = await tokenFor(orgId, { userId: "user_7" });
+		const saved = await saveSettings({
+			token,
+			body: { provider: "bullhorn", apiKey: "bh-secret-key-0000abc1" },
+		});
+		expect(saved.status).toBe(200);
+		expect((await organization(orgId)).private_metadata.crm).toEqual({
+			provider: "bullhorn",
+			apiKey: "bh-secret-key-0000abc1",
+			apiKeyLast4: "abc1",
+			connectedAt: (saved.body as { connectedAt: string }).connectedAt,
+			connectedBy: "user_7",
+			plantedBy: "someone else",
+		});
+		expect(await getSettings({ token: await tokenFor(orgId) }).then((response) => response.body)).toEqual({
+			connected: true,
+			provider: "bullhorn",
+			connectedAt: (saved.body as { connectedAt: string }).connectedAt,
+			apiKeyMasked: "********************abc1",
+			connectedBy: "user_7",
+		});
+	});
+});
