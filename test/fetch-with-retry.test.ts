@@ -108,7 +108,7 @@ describe("fetchWithRetry over real HTTP", () => {
 		const orgId = await newOrganization();
 		await queueClerkFaults(orgId, [{ kind: "hang" }, { kind: "hang" }]);
 		await expect(fetchWithRetry("clerk", readOrganization(orgId), QUICK)).rejects.toThrow(
-			new UpstreamError("clerk", "timed out", { attempts: 2 }),
+			new UpstreamError("clerk", "timed out", { attempts: 2, transient: true }),
 		);
 	});
 

@@ -67,4 +67,24 @@ describe("Clerk's 409 resource_locked", () => {
 		expect((await clerkCalls(orgId)).map((call) => call.method)).toEqual(["PATCH", "PATCH"]);
 		expect((await organization(orgId)).private_metadata).toMatchObject({ crm: { provider: "close" } });
 	});
+
+	it("if it persists past the retry budget: 503 UPSTREAM_UNAVAILABLE, nothing written", async () => {
+		const orgId = await newOrganization();
+		await queueClerkFaults(orgId, [{ kind: "locked" }, { kind: "locked" }, { kind: "locked" }]);
+		const response = await saveSettings({
+			token: await tokenFor(orgId),
+			body: { provider: "close", apiKey: GOOD_CLOSE_API_KEY },
+		});
+		expect(response.status).toBe(503);
+		expect(response.headers.get("Retry-After")).toBe("10");
+		expect(response.body).toEqual(
+			errorBody(
+				response,
+				"UPSTREAM_UNAVAILABLE",
+				"Clerk, which keeps the CRM settings, is not answering or is throttling requests; nothing was changed. Try again after Retry-After seconds.",
+			),
+		);
+		expect((await clerkCalls(orgId)).map((call) => call.method)).toEqual(["PATCH", "PATCH", "PATCH"]);
+		expect((await organization(orgId)).private_metadata).toEqual({});
+	});
 });

@@ -36,11 +36,17 @@ export class UpstreamError extends InternalFailure {
 	readonly attempts: number;
 	/** The wait the upstream asked for in its last `Retry-After`, if it sent one. */
 	readonly retryAfterMs: number | undefined;
+	/**
+	 * Whether asking again later may succeed: the retries ran out on timeouts, network errors or
+	 * statuses the policy retries (429, 5xx, `alsoRetry`). A client's error about an answer it could
+	 * not use is not.
+	 */
+	readonly transient: boolean;
 
 	constructor(
 		service: string,
 		reason: string,
-		details: { status?: number; attempts: number; retryAfterMs?: number },
+		details: { status?: number; attempts: number; retryAfterMs?: number; transient?: boolean },
 	) {
 		super(`${service}: ${reason}`);
 		this.name = "UpstreamError";
@@ -48,11 +54,7 @@ export class UpstreamError extends InternalFailure {
 		this.status = details.status;
 		this.attempts = details.attempts;
 		this.retryAfterMs = details.retryAfterMs;
-	}
-
-	/** Whether asking again later may succeed: no answer in time, or the upstream throttled or failed. */
-	get transient(): boolean {
-		return this.status === undefined || isRetryableStatus(this.status);
+		this.transient = details.transient ?? false;
 	}
 
 	logFields() {
@@ -114,6 +116,7 @@ export async function fetchWithRetry(
 		...(lastStatus === undefined ? {} : { status: lastStatus }),
 		...(lastRetryAfterMs === undefined ? {} : { retryAfterMs: lastRetryAfterMs }),
 		attempts,
+		transient: true,
 	});
 }
 
