@@ -71,7 +71,7 @@ export interface CrmSettingsDependencies {
  * an organization Clerk does not know a 404; every other failure goes on as it is and answers 500.
  *
  * @example
- * const settings = crmSettingsService({ store, now: () => new Date(), keyRing: null, checkCloseApiKey });
+ * const settings = crmSettingsService({ store, cache, now: () => new Date(), keyRing: null, checkCloseApiKey });
  * await settings.connect("org_1", "user_1", { provider: "close", apiKey: "api_x.y" });
  */
 export function crmSettingsService({
