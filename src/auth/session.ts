@@ -33,6 +33,11 @@ const BEARER = /^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)$/i;
  */
 const CLERK_ORGANIZATION_ID = /^org_[A-Za-z0-9]{1,64}$/;
 
+/** Whether `orgId` has the shape of a Clerk organization id, and so may become part of a Clerk URL. */
+export function isClerkOrganizationId(orgId: string): boolean {
+	return CLERK_ORGANIZATION_ID.test(orgId);
+}
+
 /**
  * Verifies a Clerk session token from an `Authorization` header without any network call: Clerk's own
  * `verifyToken` with `jwtKey` (the signature against `CLERK_JWT_KEY`, algorithm, expiry, not-before,
@@ -78,7 +83,7 @@ export async function authenticate(authorization: string | undefined, config: Co
 	}
 	if (typeof auth.orgId !== "string" || auth.orgId === "")
 		return { ok: false, reason: "no-active-organization" };
-	if (!CLERK_ORGANIZATION_ID.test(auth.orgId)) return { ok: false, reason: "malformed-organization-id" };
+	if (!isClerkOrganizationId(auth.orgId)) return { ok: false, reason: "malformed-organization-id" };
 
 	return {
 		ok: true,
