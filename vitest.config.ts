@@ -11,7 +11,7 @@ export default defineConfig({
 		// Each request logs a JSON line; show them only for a failing test.
 		silent: "passed-only",
 		// Two files at a time on a 2-core machine: with the waits on the clock gone, the tests are CPU-bound.
-		maxWorkers: 3,
+		maxWorkers: 2,
 		projects: [
 			{
 				plugins: [

@@ -5,3 +5,13 @@ export const TEST_FRONTEND_ORIGIN = "https://app.example.com";
 export const GOOD_CLOSE_API_KEY = "api_7b8KOSMa0OevK9qJvT6F9s.2H3Bt8ktGaQ9kVK45P7j7p";
 /** Clerk's limit for a development instance: Backend API requests per 10 s ("system limits" page). */
 export const DEVELOPMENT_INSTANCE_LIMIT = 100;
+
+/**
+ * Messages the API answers with, written out from the contract rather than imported from src/, so that
+ * a changed message fails the tests that read it.
+ */
+export const EXPECTED_MESSAGES = {
+	clerkUnavailable:
+		"Clerk, which keeps the CRM settings, is not answering or is throttling requests; nothing was changed. Try again after Retry-After seconds.",
+	notFoundGet: "No such endpoint for GET at this path; the API's paths are listed at /api/v1/openapi.json",
+} as const;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import document from "../src/openapi/openapi.json" with { type: "json" };
-import { GOOD_CLOSE_API_KEY } from "./constants.ts";
+import { EXPECTED_MESSAGES, GOOD_CLOSE_API_KEY } from "./constants.ts";
 import {
 	type ApiResponse,
 	type CallOptions,
@@ -88,13 +88,7 @@ describe("each documented response, as the Worker sends it", () => {
 	it("404 for a path the API does not have", async () => {
 		const response = await call(new Request(`${ORIGIN}/api/v1/crm`));
 		expect(response.status).toBe(404);
-		expect(response.body).toEqual(
-			errorBody(
-				response,
-				"NOT_FOUND",
-				"No such endpoint for GET at this path; the API's paths are listed at /api/v1/openapi.json",
-			),
-		);
+		expect(response.body).toEqual(errorBody(response, "NOT_FOUND", EXPECTED_MESSAGES.notFoundGet));
 	});
 
 	it("405 with Allow for a method the path does not offer", async () => {
@@ -167,11 +161,7 @@ describe("each documented response, as the Worker sends it", () => {
 		const response = await settings(method, { token: await tokenFor(orgId), ...body });
 		expect(response.status).toBe(503);
 		expect(response.body).toEqual(
-			errorBody(
-				response,
-				"UPSTREAM_UNAVAILABLE",
-				"Clerk, which keeps the CRM settings, is not answering or is throttling requests; nothing was changed. Try again after Retry-After seconds.",
-			),
+			errorBody(response, "UPSTREAM_UNAVAILABLE", EXPECTED_MESSAGES.clerkUnavailable),
 		);
 		expect(response.headers.get("Retry-After")).toBe("30");
 	});

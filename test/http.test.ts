@@ -1,12 +1,11 @@
 import { describe, expect, inject, it } from "vitest";
-import { TEST_FRONTEND_ORIGIN } from "./constants.ts";
+import { EXPECTED_MESSAGES, TEST_FRONTEND_ORIGIN } from "./constants.ts";
 import { type EnvOverrides, errorBody, getSettings, SETTINGS_URL, send } from "./support/api.ts";
 import { newOrganization } from "./support/emulator.ts";
 import { captureLogs } from "./support/logs.ts";
 import { tokenFor } from "./support/tokens.ts";
 
-const NOT_FOUND_GET =
-	"No such endpoint for GET at this path; the API's paths are listed at /api/v1/openapi.json";
+const NOT_FOUND_GET = EXPECTED_MESSAGES.notFoundGet;
 
 describe("paths and methods the API does not have", () => {
 	it("a token pasted into the path is neither echoed in the 404 nor written to the log", async () => {

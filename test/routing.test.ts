@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { EXPECTED_MESSAGES } from "./constants.ts";
 import { errorBody, send } from "./support/api.ts";
 
 // What src/http/hono.ts's router must not match: hono/tiny and hono/quick would answer these paths
@@ -12,12 +13,6 @@ describe("paths that only look like a route", () => {
 	])("GET %s → 404 NOT_FOUND", async (path) => {
 		const response = await send(new Request(`https://crm.example.com${path}`));
 		expect(response.status).toBe(404);
-		expect(response.body).toEqual(
-			errorBody(
-				response,
-				"NOT_FOUND",
-				"No such endpoint for GET at this path; the API's paths are listed at /api/v1/openapi.json",
-			),
-		);
+		expect(response.body).toEqual(errorBody(response, "NOT_FOUND", EXPECTED_MESSAGES.notFoundGet));
 	});
 });

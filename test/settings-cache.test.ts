@@ -3,7 +3,7 @@
  * test's: the Worker passes its clock to the cache, and the tests set it (`vi.setSystemTime`).
  */
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
-import { GOOD_CLOSE_API_KEY, TEST_CLERK_SECRET_KEY } from "./constants.ts";
+import { EXPECTED_MESSAGES, GOOD_CLOSE_API_KEY, TEST_CLERK_SECRET_KEY } from "./constants.ts";
 import { disconnect, errorBody, getSettings, saveSettings } from "./support/api.ts";
 import { clerkCalls, newOrganization, queueClerkFaults } from "./support/emulator.ts";
 import { captureLogs } from "./support/logs.ts";
@@ -188,11 +188,7 @@ describe("Clerk throttling or failing", () => {
 		expect(response.status).toBe(503);
 		expect(response.headers.get("Retry-After")).toBe("10");
 		expect(response.body).toEqual(
-			errorBody(
-				response,
-				"UPSTREAM_UNAVAILABLE",
-				"Clerk, which keeps the CRM settings, is not answering or is throttling requests; nothing was changed. Try again after Retry-After seconds.",
-			),
+			errorBody(response, "UPSTREAM_UNAVAILABLE", EXPECTED_MESSAGES.clerkUnavailable),
 		);
 	});
 

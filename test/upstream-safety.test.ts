@@ -4,7 +4,7 @@
  * one), and Clerk's 409 `resource_locked` is retried like the conflict it is.
  */
 import { describe, expect, it } from "vitest";
-import { GOOD_CLOSE_API_KEY } from "./constants.ts";
+import { EXPECTED_MESSAGES, GOOD_CLOSE_API_KEY } from "./constants.ts";
 import { errorBody, getSettings, saveSettings } from "./support/api.ts";
 import {
 	clerkCalls,
@@ -78,11 +78,7 @@ describe("Clerk's 409 resource_locked", () => {
 		expect(response.status).toBe(503);
 		expect(response.headers.get("Retry-After")).toBe("10");
 		expect(response.body).toEqual(
-			errorBody(
-				response,
-				"UPSTREAM_UNAVAILABLE",
-				"Clerk, which keeps the CRM settings, is not answering or is throttling requests; nothing was changed. Try again after Retry-After seconds.",
-			),
+			errorBody(response, "UPSTREAM_UNAVAILABLE", EXPECTED_MESSAGES.clerkUnavailable),
 		);
 		expect((await clerkCalls(orgId)).map((call) => call.method)).toEqual(["PATCH", "PATCH", "PATCH"]);
 		expect((await organization(orgId)).private_metadata).toEqual({});

@@ -15,6 +15,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Fault } from "../../emulator/faults.ts";
+import { EXPECTED_MESSAGES } from "../constants.ts";
 import { errorBody } from "../support/api.ts";
 import { clerkCalls, newOrganization, organization, queueClerkFaults } from "../support/emulator.ts";
 import { type LeakWatch, watchForLeaks } from "../support/leaks.ts";
@@ -106,8 +107,7 @@ type State = Saved | null;
 const NOT_CONNECTED = { connected: false, provider: null, apiKeyMasked: null };
 const CLOSE_KEY_ID = /^(api_[A-Za-z0-9]+)\./;
 const FORBIDDEN = "Your role in this organization cannot change CRM settings";
-const CLERK_UNAVAILABLE =
-	"Clerk, which keeps the CRM settings, is not answering or is throttling requests; nothing was changed. Try again after Retry-After seconds.";
+const CLERK_UNAVAILABLE = EXPECTED_MESSAGES.clerkUnavailable;
 
 /** What GET shows for a state: the masked key, the Close key id, who connected it. */
 function settingsOf(state: State) {

@@ -13,6 +13,7 @@
 import { describe, expect, it } from "vitest";
 import type { Fault } from "../../emulator/faults.ts";
 import { CLERK_RETRY_POLICY } from "../../src/clerk/organization-store.ts";
+import { EXPECTED_MESSAGES } from "../constants.ts";
 import {
 	type ApiResponse,
 	errorBody,
@@ -82,8 +83,7 @@ const PUBLIC = { displayName: "Acme" };
 const NEW_SETTINGS = { provider: "bullhorn", apiKey: "bh-new-secret-key-000000new1" };
 const METADATA_FULL =
 	"Clerk refused the change: the organization's private metadata would exceed Clerk's 8 KB limit. Nothing was changed.";
-const CLERK_UNAVAILABLE =
-	"Clerk, which keeps the CRM settings, is not answering or is throttling requests; nothing was changed. Try again after Retry-After seconds.";
+const CLERK_UNAVAILABLE = EXPECTED_MESSAGES.clerkUnavailable;
 const ORGANIZATION_NOT_IN_CLERK =
 	"Clerk has no organization with your session's organization id (it may have been deleted); sign in to an existing organization";
 /** The message of every emulated fault's error body: it must never reach a log line or a client. */
