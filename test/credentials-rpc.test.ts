@@ -5,13 +5,13 @@
  */
 import { createExecutionContext, env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { sealApiKey } from "../src/crypto/api-key-envelope.ts";
 import { parseKeyRing } from "../src/crypto/key-ring.ts";
 import { CrmCredentials } from "../src/rpc/credentials.ts";
-import { GOOD_CLOSE_API_KEY, TEST_CLERK_SECRET_KEY } from "./constants.ts";
+import { GOOD_CLOSE_API_KEY } from "./constants.ts";
 import { saveSettings } from "./support/api.ts";
-import { newOrganization } from "./support/emulator.ts";
+import { newOrganization, writeInClerk } from "./support/emulator.ts";
 import { tokenFor } from "./support/tokens.ts";
 
 const RING = "k2026:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -82,12 +82,3 @@ describe("with CRM_ENCRYPTION_KEYS set (the entrypoint built with a ring, called
 		);
 	});
 });
-
-async function writeInClerk(orgId: string, privateMetadata: Record<string, unknown>): Promise<void> {
-	const response = await fetch(`${inject("emulatorUrl")}/v1/organizations/${orgId}/metadata`, {
-		method: "PATCH",
-		headers: { Authorization: `Bearer ${TEST_CLERK_SECRET_KEY}`, "Content-Type": "application/json" },
-		body: JSON.stringify({ private_metadata: privateMetadata }),
-	});
-	expect(response.status).toBe(200);
-}

@@ -3,9 +3,9 @@
  * test's: the Worker passes its clock to the cache, and the tests set it (`vi.setSystemTime`).
  */
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
-import { EXPECTED_MESSAGES, GOOD_CLOSE_API_KEY, TEST_CLERK_SECRET_KEY } from "./constants.ts";
+import { EXPECTED_MESSAGES, GOOD_CLOSE_API_KEY } from "./constants.ts";
 import { disconnect, errorBody, getSettings, saveSettings } from "./support/api.ts";
-import { clerkCalls, newOrganization, queueClerkFaults } from "./support/emulator.ts";
+import { clerkCalls, newOrganization, queueClerkFaults, writeInClerk } from "./support/emulator.ts";
 import { captureLogs } from "./support/logs.ts";
 import { tokenFor } from "./support/tokens.ts";
 
@@ -73,7 +73,7 @@ describe("a GET answered from the cache", () => {
 		const token = await tokenFor(orgId);
 		expect((await getSettings({ token })).body).toEqual(STORED_BODY);
 
-		await changeInClerk(orgId, { crm: null });
+		await writeInClerk(orgId, { crm: null });
 		advance(TTL_MS - 1);
 		expect((await getSettings({ token })).body).toEqual(STORED_BODY);
 		advance(1);
@@ -250,13 +250,3 @@ describe("a flood of GETs against a Clerk that enforces a development instance's
 		expect(mine).toHaveLength(1 + others.length);
 	});
 });
-
-/** A change that does not go through this API, as the Clerk dashboard or another service would make. */
-async function changeInClerk(orgId: string, privateMetadata: Record<string, unknown>): Promise<void> {
-	const response = await fetch(`${inject("emulatorUrl")}/v1/organizations/${orgId}/metadata`, {
-		method: "PATCH",
-		headers: { Authorization: `Bearer ${TEST_CLERK_SECRET_KEY}`, "Content-Type": "application/json" },
-		body: JSON.stringify({ private_metadata: privateMetadata }),
-	});
-	expect(response.status).toBe(200);
-}

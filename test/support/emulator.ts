@@ -6,6 +6,7 @@ import { inject } from "vitest";
 import type { Organization, RecordedCall } from "../../emulator/emulator.ts";
 import type { Fault } from "../../emulator/faults.ts";
 import type { Metadata } from "../../emulator/metadata-merge.ts";
+import { TEST_CLERK_SECRET_KEY } from "../constants.ts";
 
 const emulatorUrl = () => inject("emulatorUrl");
 
@@ -60,4 +61,17 @@ export async function newCloseApiKey(): Promise<string> {
 /** The Close calls made with `apiKey` (recorded under the key's shareable id). */
 export function closeCalls(apiKey: string): Promise<RecordedCall[]> {
 	return clerkCalls(apiKey.split(".")[0] as string);
+}
+
+/**
+ * Writes `privateMetadata` through the emulated Backend API itself, as the Clerk dashboard or another
+ * service would: a change that does not go through this API.
+ */
+export async function writeInClerk(orgId: string, privateMetadata: Record<string, unknown>): Promise<void> {
+	const response = await fetch(`${emulatorUrl()}/v1/organizations/${orgId}/metadata`, {
+		method: "PATCH",
+		headers: { Authorization: `Bearer ${TEST_CLERK_SECRET_KEY}`, "Content-Type": "application/json" },
+		body: JSON.stringify({ private_metadata: privateMetadata }),
+	});
+	if (!response.ok) throw new Error(`emulated Clerk PATCH metadata: HTTP ${response.status}`);
 }
