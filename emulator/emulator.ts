@@ -222,9 +222,11 @@ export function createEmulator(options: EmulatorOptions) {
 		const organization = organizations.get(c.req.param("id"));
 		return organization ? c.json(organization) : c.json({ error: "no such organization" }, 404);
 	});
+	// `?target=a&target=b`: the calls about any of them, in the order they were made.
 	app.get("/__emulator/calls", (c) => {
-		const target = c.req.query("target");
-		return c.json({ calls: target ? calls.filter((call) => call.target === target) : calls });
+		const targets = c.req.queries("target") ?? [];
+		const about = targets.length === 0 ? calls : calls.filter((call) => targets.includes(call.target));
+		return c.json({ calls: about });
 	});
 	app.post("/__emulator/faults", async (c) => {
 		const {

@@ -20,7 +20,7 @@ import { describe, expect, inject, it } from "vitest";
 import { base64url, generateSigningKeyPair, importSigningKey, signToken } from "../../emulator/tokens.ts";
 import { TEST_FRONTEND_ORIGIN } from "../constants.ts";
 import { errorBody, SETTINGS_URL } from "../support/api.ts";
-import { clerkCalls, newOrganization } from "../support/emulator.ts";
+import { callsOfEach, newOrganization } from "../support/emulator.ts";
 import { watchForLeaks } from "../support/leaks.ts";
 import { hs256Signature, testClaims, testSigningKey } from "../support/tokens.ts";
 import { TOKEN_FUZZ } from "./seeds.ts";
@@ -402,10 +402,13 @@ describe("GET with a mutated session token", () => {
 		const publicKeyPem = inject("jwtPublicKey");
 		const tally = { accept: 0, reject: 0, either: 0 };
 		let victimCalls = 0;
+		// An organization no case has read yet. A case whose token reads nothing leaves its organization
+		// unread (no Clerk call, no cache), so the next case can name it: fewer round trips to the emulator.
+		let unread: string | undefined;
 
 		await fc.assert(
 			fc.asyncProperty(fc.constantFrom<1 | 2>(2, 2, 1), mutation, async (version, m) => {
-				const mine = await newOrganization({ private_metadata: { crm: MINE_RECORD } });
+				const mine = unread ?? (await newOrganization({ private_metadata: { crm: MINE_RECORD } }));
 				const claims = testClaims({ orgId: mine, version, userId: "user_fuzz", sessionId: "sess_fuzz" });
 				const header = { alg: "RS256", kid: "ins_emulator", typ: "JWT" };
 				const token = await signToken(keys.RS256, claims, header);
@@ -416,10 +419,10 @@ describe("GET with a mutated session token", () => {
 				const response = await watch.send(
 					new Request(SETTINGS_URL, { headers: { Authorization: `Bearer ${mutated}` } }),
 				);
-				const mineCalls = await clerkCalls(mine);
-				const victimCallsNow = (await clerkCalls(victim)).length;
-				const newVictimCalls = victimCallsNow - victimCalls;
-				victimCalls = victimCallsNow;
+				const [mineCalls = [], victimCallsNow = []] = await callsOfEach([mine, victim]);
+				const newVictimCalls = victimCallsNow.length - victimCalls;
+				victimCalls = victimCallsNow.length;
+				unread = mineCalls.length === 0 ? mine : undefined;
 
 				const org = "reject" in verdict ? null : "accept" in verdict ? verdict.accept : verdict.either;
 				const authenticated = org !== null && ("accept" in verdict || response.status === 200);

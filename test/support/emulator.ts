@@ -34,11 +34,15 @@ export function organization(orgId: string): Promise<Organization> {
 
 /** The upstream calls recorded for `target`: an organization id (Clerk) or a Close key id. */
 export async function clerkCalls(orgId: string): Promise<RecordedCall[]> {
-	const { calls } = await control<{ calls: RecordedCall[] }>(
-		"GET",
-		`/calls?target=${encodeURIComponent(orgId)}`,
-	);
-	return calls;
+	const [calls] = await callsOfEach([orgId]);
+	return calls ?? [];
+}
+
+/** The upstream calls recorded for each of `targets`, in one request to the emulator. */
+export async function callsOfEach(targets: string[]): Promise<RecordedCall[][]> {
+	const query = targets.map((target) => `target=${encodeURIComponent(target)}`).join("&");
+	const { calls } = await control<{ calls: RecordedCall[] }>("GET", `/calls?${query}`);
+	return targets.map((target) => calls.filter((call) => call.target === target));
 }
 
 /** Makes the next Clerk calls about `orgId` fail in the given ways, one fault per call. */
