@@ -62,7 +62,19 @@ describe("POST with a body that breaks the contract", () => {
 		[
 			"oversized apiKey",
 			{ provider: "close", apiKey: "k".repeat(2049) },
-			[{ path: "apiKey", message: "apiKey must be at most 2048 characters" }],
+			[{ path: "apiKey", message: "apiKey must be at most 2048 bytes in UTF-8" }],
+		],
+		[
+			// 683 characters, 2049 bytes: Clerk counts bytes, so the cap does too.
+			"apiKey of 2049 bytes in 3-byte characters",
+			{ provider: "close", apiKey: "€".repeat(683) },
+			[{ path: "apiKey", message: "apiKey must be at most 2048 bytes in UTF-8" }],
+		],
+		[
+			// 1025 characters outside the Basic Multilingual Plane: 2050 UTF-16 code units, 4100 bytes.
+			"apiKey of 1025 astral characters",
+			{ provider: "close", apiKey: "😀".repeat(1025) },
+			[{ path: "apiKey", message: "apiKey must be at most 2048 bytes in UTF-8" }],
 		],
 		[
 			"apiKey with a NUL",
@@ -136,9 +148,14 @@ describe("POST with a body that breaks the contract", () => {
 		},
 	);
 
-	it("accepts an apiKey of exactly 2048 characters", async () => {
-		const { response } = await post({ provider: "bullhorn", apiKey: "k".repeat(2048) });
+	it.each([
+		["2048 ASCII characters", "k".repeat(2048)],
+		["682 three-byte characters and 2 ASCII ones", `${"€".repeat(682)}kk`],
+		["512 four-byte characters", "😀".repeat(512)],
+	])("accepts an apiKey of exactly 2048 bytes: %s", async (_name, apiKey) => {
+		const { response } = await post({ provider: "bullhorn", apiKey });
 		expect(response.status).toBe(200);
+		expect(response.body).toEqual({ success: true, provider: "bullhorn", connectedAt: expect.any(String) });
 	});
 });
 

@@ -119,7 +119,7 @@ export interface components {
              */
             provider: "close";
             /**
-             * @description The API key or authentication token for the CRM provider. Surrounding whitespace is removed; what remains must be 1–2048 characters (UTF-16 code units: a character outside the Basic Multilingual Plane counts as two, which the pattern cannot express) with no control, invisible formatting or blank filler characters (zero-width spaces, bidi overrides, lone surrogates, Hangul fillers, the blank Braille pattern). It is stored in the organization's Clerk private metadata and never returned in full: GET shows only a masked version. Close keys have the form `api_<id>.<secret>`.
+             * @description The API key or authentication token for the CRM provider. Surrounding whitespace is removed; what remains must be 1 character to 2048 bytes in UTF-8 (Clerk counts metadata in bytes; the pattern can only bound the characters, at 2048) with no control, invisible formatting or blank filler characters (zero-width spaces, bidi overrides, lone surrogates, Hangul fillers, the blank Braille pattern). It is stored in the organization's Clerk private metadata and never returned in full: GET shows only a masked version. Close keys have the form `api_<id>.<secret>`.
              * @example api_dev0000000000000000000.devsecret000000000000000
              */
             apiKey: string;
@@ -143,7 +143,7 @@ export interface components {
              */
             provider: "bullhorn";
             /**
-             * @description The API key or authentication token for the CRM provider. Surrounding whitespace is removed; what remains must be 1–2048 characters (UTF-16 code units: a character outside the Basic Multilingual Plane counts as two, which the pattern cannot express) with no control, invisible formatting or blank filler characters (zero-width spaces, bidi overrides, lone surrogates, Hangul fillers, the blank Braille pattern). It is stored in the organization's Clerk private metadata and never returned in full: GET shows only a masked version.
+             * @description The API key or authentication token for the CRM provider. Surrounding whitespace is removed; what remains must be 1 character to 2048 bytes in UTF-8 (Clerk counts metadata in bytes; the pattern can only bound the characters, at 2048) with no control, invisible formatting or blank filler characters (zero-width spaces, bidi overrides, lone surrogates, Hangul fillers, the blank Braille pattern). It is stored in the organization's Clerk private metadata and never returned in full: GET shows only a masked version.
              * @example your-api-key-here
              */
             apiKey: string;

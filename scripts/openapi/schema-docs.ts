@@ -6,7 +6,7 @@
  */
 import * as z from "zod/mini";
 import {
-	API_KEY_MAX_LENGTH,
+	API_KEY_MAX_BYTES,
 	disconnectResponseSchema,
 	NOT_IN_API_KEY,
 	providerSchema,
@@ -47,10 +47,11 @@ schemaDocs.add(providerSchema, {
  * document accepts exactly the bodies the server accepts. test/node/openapi-request-schema.test.ts holds
  * the two to that.
  */
-const apiKeyMaxMiddle = API_KEY_MAX_LENGTH - 2;
+const apiKeyMaxMiddle = API_KEY_MAX_BYTES - 2;
 /**
  * `apiKey` as the server takes it: optional whitespace (what `String#trim` removes, which is exactly
- * ECMAScript's `\s`) around 1 to 2048 characters that start and end with a non-whitespace character and
+ * ECMAScript's `\s`) around 1 to 2048 characters (the byte cap is in the description: a pattern counts
+ * characters, and a key of at most 2048 bytes has at most 2048 of them) that start and end with a non-whitespace character and
  * contain none of `NOT_IN_API_KEY` (control, invisible formatting, lone surrogate, blank filler). JSON Schema patterns are ECMA-262
  * regular expressions with Unicode semantics, so `\p{…}` is in the dialect.
  */
@@ -60,8 +61,8 @@ export const API_KEY_PATTERN = new RegExp(
 );
 const API_KEY_DESCRIPTION =
 	"The API key or authentication token for the CRM provider. Surrounding whitespace is removed; what " +
-	`remains must be 1–${API_KEY_MAX_LENGTH} characters (UTF-16 code units: a character outside the Basic Multilingual Plane ` +
-	"counts as two, which the pattern cannot express) with no control, invisible formatting or blank filler " +
+	`remains must be 1 character to ${API_KEY_MAX_BYTES} bytes in UTF-8 (Clerk counts metadata in bytes; the pattern can only ` +
+	`bound the characters, at ${API_KEY_MAX_BYTES}) with no control, invisible formatting or blank filler ` +
 	"characters (zero-width spaces, bidi overrides, lone surrogates, Hangul fillers, the blank Braille pattern). It is stored in the organization's Clerk private metadata and never " +
 	"returned in full: GET shows only a masked version.";
 const apiKeyDoc = () => z.string().check(z.regex(API_KEY_PATTERN));

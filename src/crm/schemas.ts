@@ -8,8 +8,12 @@ import { apiKeyEnvelopeSchema } from "../crypto/api-key-envelope.ts";
 export const PROVIDERS = ["close", "bullhorn"] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
-/** Longest key accepted: Clerk's private metadata holds 8 KB in all, and a CRM key is far shorter. */
-export const API_KEY_MAX_LENGTH = 2048;
+/**
+ * Longest key accepted, in UTF-8 bytes: Clerk limits metadata in bytes (8 KB for all of it), so the cap
+ * counts what Clerk counts, not characters. A CRM key is ASCII and far shorter.
+ */
+export const API_KEY_MAX_BYTES = 2048;
+const utf8 = new TextEncoder();
 
 const missing = (issue: { input?: unknown }) => issue.input === undefined;
 
@@ -35,7 +39,10 @@ export const apiKeySchema = z
 	.check(
 		z.trim(),
 		z.minLength(1, "apiKey must not be empty or blank"),
-		z.maxLength(API_KEY_MAX_LENGTH, `apiKey must be at most ${API_KEY_MAX_LENGTH} characters`),
+		z.refine(
+			(key) => utf8.encode(key).byteLength <= API_KEY_MAX_BYTES,
+			`apiKey must be at most ${API_KEY_MAX_BYTES} bytes in UTF-8`,
+		),
 		// Invisible in a paste and never part of a key.
 		z.refine(
 			(key) => !notInApiKey.test(key),

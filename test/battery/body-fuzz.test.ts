@@ -12,7 +12,8 @@ import { tokenFor } from "../support/tokens.ts";
 import { BODY_FUZZ } from "./seeds.ts";
 
 const MAX_BODY_BYTES = 16 * 1024;
-const MAX_KEY_LENGTH = 2048;
+/** In UTF-8 bytes, what Clerk counts (docs/contract.md §2). */
+const MAX_KEY_BYTES = 2048;
 const PROVIDERS = ["close", "bullhorn"];
 /** In every generated key and field value; never in a field name (those are echoed in `details`). */
 const CANARY = "canary-5d1e-9b7a-body";
@@ -62,7 +63,7 @@ function expectedOutcome(contentType: string | null, bytes: Uint8Array): Outcome
 	const keyIsValid =
 		apiKey !== undefined &&
 		apiKey.length >= 1 &&
-		apiKey.length <= MAX_KEY_LENGTH &&
+		new TextEncoder().encode(apiKey).byteLength <= MAX_KEY_BYTES &&
 		// Control, invisible formatting, lone surrogate and blank filler characters (contract §2).
 		!/[\p{Cc}\p{Cf}\p{Cs}\u115F\u1160\u3164\uFFA0\u2800]/u.test(apiKey);
 	if (!keyIsValid) paths.push("apiKey");
@@ -92,10 +93,17 @@ const invalidKey = fc.oneof(
 	fc.constantFrom<unknown>(42, null, true, [CANARY], { key: CANARY }, {}),
 );
 
-/** Keys of exactly the limit and around it. */
+/**
+ * Keys of exactly the limit and around it, in bytes: ASCII, or padded with a character of 2, 3 or 4
+ * bytes in UTF-8 (fewer characters than bytes: a cap on characters would let them through).
+ */
 const boundaryKey = fc
-	.integer({ min: MAX_KEY_LENGTH - 2, max: MAX_KEY_LENGTH + 2 })
-	.map((length) => `${"k".repeat(length - CANARY.length)}${CANARY}`);
+	.tuple(fc.integer({ min: MAX_KEY_BYTES - 2, max: MAX_KEY_BYTES + 2 }), fc.constantFrom("k", "é", "€", "😀"))
+	.map(([bytes, pad]) => {
+		const padBytes = new TextEncoder().encode(pad).byteLength;
+		const rest = bytes - CANARY.length;
+		return `${pad.repeat(Math.floor(rest / padBytes))}${"k".repeat(rest % padBytes)}${CANARY}`;
+	});
 
 const provider = fc.oneof(
 	{ weight: 4, arbitrary: fc.constantFrom(...PROVIDERS) },

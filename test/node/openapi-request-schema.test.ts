@@ -7,7 +7,7 @@ import {
 	settingsResponseDoc,
 } from "../../scripts/openapi/schema-docs.ts";
 import {
-	API_KEY_MAX_LENGTH,
+	API_KEY_MAX_BYTES,
 	type SettingsResponse,
 	saveSettingsRequestSchema,
 	settingsResponseSchema,
@@ -75,11 +75,11 @@ describe("the document's SaveCrmSettingsRequest", () => {
 	});
 
 	it.each([
-		["the longest key", "k".repeat(API_KEY_MAX_LENGTH)],
-		["the longest key, with whitespace around it", ` \t${"k".repeat(API_KEY_MAX_LENGTH)}\n `],
-		["the longest key, with spaces inside", `k${" ".repeat(API_KEY_MAX_LENGTH - 2)}k`],
-		["a key one too long", "k".repeat(API_KEY_MAX_LENGTH + 1)],
-		["a key one too long inside whitespace", ` ${"k".repeat(API_KEY_MAX_LENGTH + 1)} `],
+		["the longest key", "k".repeat(API_KEY_MAX_BYTES)],
+		["the longest key, with whitespace around it", ` \t${"k".repeat(API_KEY_MAX_BYTES)}\n `],
+		["the longest key, with spaces inside", `k${" ".repeat(API_KEY_MAX_BYTES - 2)}k`],
+		["a key one too long", "k".repeat(API_KEY_MAX_BYTES + 1)],
+		["a key one too long inside whitespace", ` ${"k".repeat(API_KEY_MAX_BYTES + 1)} `],
 	])("agrees with the server on %s", (_, apiKey) => {
 		for (const provider of ["close", "bullhorn"]) {
 			const candidate = { provider, apiKey };
