@@ -121,6 +121,26 @@ describe("sealApiKey and decryptApiKey", () => {
 			new KeyRingError("is not set, but the record is encrypted"),
 		);
 	});
+
+	it.each([
+		["null", null],
+		["undefined", undefined],
+		["a string", "api_x.y"],
+		["an array", [{ apiKey: "api_x.y" }]],
+		["an object without apiKey", { provider: "close" }],
+	])("refuses a record that is %s with DecryptionError, not a TypeError", async (_name, record) => {
+		await expect(decryptApiKey(record, "org_a", ring)).rejects.toThrow(
+			new DecryptionError("the record is not an object with an apiKey"),
+		);
+	});
+
+	it("refuses an apiKey that is neither a string nor an envelope, whatever the ring", async () => {
+		for (const apiKey of [null, 42, [], {}]) {
+			await expect(decryptApiKey({ apiKey }, "org_a", undefined)).rejects.toThrow(
+				new DecryptionError("apiKey is neither a string nor an A256GCM envelope"),
+			);
+		}
+	});
 });
 
 describe("the service with CRM_ENCRYPTION_KEYS", () => {

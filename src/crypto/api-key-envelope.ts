@@ -68,18 +68,23 @@ export async function sealApiKey(apiKey: string, orgId: string, keyRing: KeyRing
  * both storage forms: a plaintext `apiKey` (no `CRM_ENCRYPTION_KEYS`) is returned as it is; an envelope
  * is opened with the key ring — the `CRM_ENCRYPTION_KEYS` string or a parsed `KeyRing`.
  *
- * Throws `DecryptionError` when the envelope names a key the ring lacks, belongs to another
- * organization, was tampered with or is malformed, and `KeyRingError` for a malformed key ring.
+ * Throws `DecryptionError` when the record is not an object with an `apiKey` (null, a string, an
+ * array: whatever the metadata holds), or its envelope names a key the ring lacks, belongs to another
+ * organization, was tampered with or is malformed; and `KeyRingError` for a malformed key ring.
  *
  * @example
  * const record = organization.private_metadata.crm;
  * const apiKey = await decryptApiKey(record, organization.id, env.CRM_ENCRYPTION_KEYS);
  */
 export async function decryptApiKey(
-	record: { apiKey: unknown },
+	record: unknown,
 	orgId: string,
 	keyRing: KeyRing | string | undefined,
 ): Promise<string> {
+	// Metadata is whatever was written to it: check the shape before reading a field of it.
+	if (typeof record !== "object" || record === null || Array.isArray(record) || !("apiKey" in record)) {
+		throw new DecryptionError("the record is not an object with an apiKey");
+	}
 	if (typeof record.apiKey === "string") return record.apiKey;
 	const parsed = apiKeyEnvelopeSchema.safeParse(record.apiKey);
 	if (!parsed.success) throw new DecryptionError("apiKey is neither a string nor an A256GCM envelope");
