@@ -246,6 +246,13 @@ export function createEmulator(options: EmulatorOptions) {
 		closeApiKeys.add(apiKey);
 		return c.body(null, 204);
 	});
+	// A key deleted in Close's settings (help.close.com "API Keys & OAuth": deleting a key "will immediately
+	// cut off access" for any integration using it): from then on it is a key Close does not know, 401 above.
+	app.delete("/__emulator/close-keys", async (c) => {
+		const { apiKey } = await c.req.json<{ apiKey: string }>();
+		closeApiKeys.delete(apiKey);
+		return c.body(null, 204);
+	});
 	app.post("/__emulator/reset", (c) => {
 		organizations.clear();
 		calls.length = 0;

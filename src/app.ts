@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import type { AppEnv } from "./app-env.ts";
-import { SETTINGS_PATH, settingsRoutes } from "./crm/routes.ts";
+import { SETTINGS_PATH, settingsRoutes, VERIFY_PATH } from "./crm/routes.ts";
 import { handleError, handleNotFound } from "./errors/handler.ts";
 import { HEALTH_PATH, healthRoutes } from "./health/routes.ts";
 import { TrieHono } from "./http/hono.ts";
@@ -31,9 +31,8 @@ export function newApp() {
 	app.route(HEALTH_PATH, healthRoutes);
 	app.route(OPENAPI_PATH, openApiRoutes);
 
-	// Scoped to the settings path, so an OPTIONS to a path the API lacks is a 404, not a preflight answer.
-	app.use(SETTINGS_PATH, services());
-	app.use(SETTINGS_PATH, corsForAuthorizedParties());
+	// Scoped to the settings paths, so an OPTIONS to a path the API lacks is a 404, not a preflight answer.
+	for (const path of [SETTINGS_PATH, VERIFY_PATH]) app.use(path, services(), corsForAuthorizedParties());
 	app.route(SETTINGS_PATH, settingsRoutes);
 
 	app.notFound(handleNotFound);

@@ -44,6 +44,7 @@ describe("audit", () => {
 			connectedAt,
 			apiKeyMasked: "********************abc1",
 			connectedBy: "user_auditor",
+			status: "unverified",
 		});
 	});
 

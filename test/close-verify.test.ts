@@ -67,6 +67,8 @@ describe("POST with verify: true for Close", () => {
 			apiKeyId: apiKey.split(".")[0],
 			connectedBy: "user_verifier",
 			verifiedAt: connectedAt,
+			status: "verified",
+			checkedAt: connectedAt,
 		});
 	});
 

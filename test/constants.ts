@@ -14,4 +14,6 @@ export const EXPECTED_MESSAGES = {
 	clerkUnavailable:
 		"Clerk, which keeps the CRM settings, is not answering or is throttling requests; nothing was changed. Try again after Retry-After seconds.",
 	notFoundGet: "No such endpoint for GET at this path; the API's paths are listed at /api/v1/openapi.json",
+	writeRoleRequired: "Your role in this organization cannot change CRM settings",
+	internal: "Internal server error",
 } as const;

@@ -28,6 +28,7 @@ const settings = {
 	apiKeyMasked: "********************abc1",
 	apiKeyId: "api_7b8KOSMa0OevK9qJvT6F9s",
 	connectedBy: "user_1",
+	status: "unverified",
 };
 const error = (code: string, message = "Something") => ({ error: message, code, requestId: "req-1" });
 

@@ -33,6 +33,7 @@ describe("CrmCredentials over a service binding", () => {
 			apiKeyId: "api_7b8KOSMa0OevK9qJvT6F9s",
 			connectedAt: (saved.body as { connectedAt: string }).connectedAt,
 			status: "verified",
+			checkedAt: (saved.body as { connectedAt: string }).connectedAt,
 		});
 	});
 
@@ -69,6 +70,7 @@ describe("with CRM_ENCRYPTION_KEYS set (the entrypoint built with a ring, called
 			apiKeyId: "api_7b8KOSMa0OevK9qJvT6F9s",
 			connectedAt: "2026-01-15T10:30:00.000Z",
 			status: "unverified",
+			checkedAt: null,
 		});
 		// The organization id is the envelope's additional data: copied elsewhere, it does not open.
 		const other = await newOrganization({ private_metadata: { crm: record(envelope) } });

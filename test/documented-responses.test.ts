@@ -9,6 +9,7 @@ import {
 	SETTINGS_URL,
 	send,
 	settingsRequest,
+	VERIFY_URL,
 } from "./support/api.ts";
 import { newCloseApiKey, newOrganization, queueClerkFaults, queueCloseFaults } from "./support/emulator.ts";
 import { tokenFor } from "./support/tokens.ts";
@@ -29,6 +30,8 @@ async function call(request: Request, env?: EnvOverrides): Promise<ApiResponse> 
 }
 const settings = (method: string, options: CallOptions = {}) =>
 	call(settingsRequest(method, options), options.env);
+const verify = (options: CallOptions = {}, method = "POST") =>
+	call(settingsRequest(method, { ...options, url: VERIFY_URL }), options.env);
 
 describe("each documented response, as the Worker sends it", () => {
 	it("200 for GET, POST and DELETE with a Close key: apiKeyId and connectedBy are documented", async () => {
@@ -45,6 +48,7 @@ describe("each documented response, as the Worker sends it", () => {
 			apiKeyMasked: `${"*".repeat(20)}${GOOD_CLOSE_API_KEY.slice(-4)}`,
 			apiKeyId: GOOD_CLOSE_API_KEY.split(".")[0],
 			connectedBy: "user_docs",
+			status: "unverified",
 		});
 		expect((await settings("DELETE", { token })).body).toEqual({ success: true, disconnected: true });
 	});
@@ -199,6 +203,60 @@ describe("each documented response, as the Worker sends it", () => {
 	it("200 for the health check and the OpenAPI document", async () => {
 		expect((await call(new Request(`${ORIGIN}/api/v1/health`))).body).toEqual({ status: "ok" });
 		expect((await call(new Request(`${ORIGIN}/api/v1/openapi.json`))).body).toEqual(document);
+	});
+});
+
+describe("each documented response of the re-check, as the Worker sends it", () => {
+	it("200 with the outcome, 400 for Bullhorn, 403 for a member, 404 with nothing connected", async () => {
+		const orgId = await newOrganization();
+		const token = await tokenFor(orgId, { userId: "user_docs" });
+		const missing = await verify({ token });
+		expect(missing.status).toBe(404);
+		expect(missing.body).toEqual(
+			errorBody(missing, "NOT_FOUND", "No CRM is connected to this organization: there is no key to check"),
+		);
+		await settings("POST", { token, body: { provider: "close", apiKey: GOOD_CLOSE_API_KEY } });
+		const checked = await verify({ token });
+		expect(checked.status).toBe(200);
+		expect(checked.body).toMatchObject({ connected: true, status: "verified" });
+		const member = await verify({ token: await tokenFor(orgId, { role: "org:member" }) });
+		expect(member.status).toBe(403);
+		await settings("POST", { token, body: { provider: "bullhorn", apiKey: "bh-secret-key-0000abc1" } });
+		const bullhorn = await verify({ token });
+		expect(bullhorn.status).toBe(400);
+		expect(bullhorn.body).toEqual(
+			errorBody(
+				bullhorn,
+				"VALIDATION_ERROR",
+				"Bullhorn credentials cannot be checked with one request (Bullhorn signs in through OAuth)",
+			),
+		);
+	});
+
+	it("429 past the write limit, 500 for an unusable Clerk answer, 503 with Retry-After when Clerk throttles", async () => {
+		const limitedToken = await tokenFor(await newOrganization());
+		for (let i = 0; i < 10; i++) expect((await settings("DELETE", { token: limitedToken })).status).toBe(200);
+		expect((await verify({ token: limitedToken })).status).toBe(429);
+
+		const unusable = await newOrganization();
+		await queueClerkFaults(unusable, [{ kind: "malformed-json" }]);
+		expect((await verify({ token: await tokenFor(unusable) })).status).toBe(500);
+
+		const throttled = await newOrganization();
+		await queueClerkFaults(throttled, [{ status: 429, retryAfter: "30" }]);
+		const response = await verify({ token: await tokenFor(throttled) });
+		expect(response.status).toBe(503);
+		expect(response.body).toEqual(
+			errorBody(response, "UPSTREAM_UNAVAILABLE", EXPECTED_MESSAGES.clerkUnavailable),
+		);
+		expect(response.headers.get("Retry-After")).toBe("30");
+	});
+
+	it("204 for a CORS preflight, 500 for one when the configuration is broken", async () => {
+		const headers = { Origin: "https://app.example.com", "Access-Control-Request-Method": "POST" };
+		expect((await verify({ headers }, "OPTIONS")).status).toBe(204);
+		const broken = await verify({ headers, env: { CLERK_AUTHORIZED_PARTIES: "not an origin" } }, "OPTIONS");
+		expect(broken.status).toBe(500);
 	});
 });
 

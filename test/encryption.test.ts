@@ -169,6 +169,7 @@ describe("the service with CRM_ENCRYPTION_KEYS", () => {
 			apiKeyId: "api_EncId0000000000000000",
 			connectedAt: expect.any(String),
 			connectedBy: "user_test",
+			status: "unverified",
 		});
 		expect(JSON.stringify(await organization(orgId))).not.toContain("EncSecret");
 		// GET works even where the key ring is gone: it never needs the key.

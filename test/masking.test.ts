@@ -28,6 +28,7 @@ describe("masks of Close keys count only the secret part", () => {
 			apiKeyMasked: HIDDEN,
 			apiKeyId: "api_0123456789ab",
 			connectedBy: "user_test",
+			status: "unverified",
 		});
 		expect(stored.apiKeyLast4).toBeUndefined(); // null in the PATCH, which Clerk deletes
 	});
@@ -53,6 +54,7 @@ describe("masks of Close keys count only the secret part", () => {
 			connectedAt: expect.any(String),
 			apiKeyMasked: `${"*".repeat(20)}WXYZ`,
 			connectedBy: "user_test",
+			status: "unverified",
 		});
 	});
 });

@@ -27,6 +27,7 @@ const STORED_BODY = {
 	apiKeyMasked: "********************0000",
 	apiKeyId: "api_cached0000",
 	connectedBy: "user_before",
+	status: "unverified",
 };
 
 let clock = Date.UTC(2026, 11, 2, 12, 0, 0);
@@ -111,6 +112,7 @@ describe("read-your-writes", () => {
 			apiKeyMasked: "********************7j7p",
 			apiKeyId: "api_7b8KOSMa0OevK9qJvT6F9s",
 			connectedBy: "user_test",
+			status: "unverified",
 		});
 		expect(await clerkReads(orgId)).toBe(1);
 	});

@@ -51,6 +51,7 @@ describe("POST, GET, DELETE", () => {
 			connectedAt,
 			apiKeyMasked: "********************abc1",
 			connectedBy: "user_admin1",
+			status: "unverified",
 		});
 
 		const removed = await disconnect({ token });
@@ -80,6 +81,7 @@ describe("POST, GET, DELETE", () => {
 			apiKeyMasked: "********************7j7p",
 			apiKeyId: "api_7b8KOSMa0OevK9qJvT6F9s",
 			connectedBy: "user_admin2",
+			status: "unverified",
 		});
 	});
 
@@ -91,6 +93,7 @@ describe("POST, GET, DELETE", () => {
 			connectedAt,
 			apiKeyMasked: "*".repeat(24),
 			connectedBy: "user_test",
+			status: "unverified",
 		});
 	});
 
@@ -102,6 +105,7 @@ describe("POST, GET, DELETE", () => {
 			connectedAt,
 			apiKeyMasked: "********************WXYZ",
 			connectedBy: "user_test",
+			status: "unverified",
 		});
 	});
 
@@ -112,6 +116,7 @@ describe("POST, GET, DELETE", () => {
 			connectedAt,
 			apiKeyMasked,
 			connectedBy: "user_test",
+			status: "unverified",
 		});
 		const long = await saveThenRead("0123456789abcdefXY🔑Z");
 		expect(long.body).toEqual(read("********************XY🔑Z", long.connectedAt));
@@ -135,6 +140,7 @@ describe("POST, GET, DELETE", () => {
 				apiKeyLast4: "abc1",
 				connectedAt,
 				connectedBy: "user_test",
+				status: "unverified",
 			},
 		});
 	});
@@ -155,6 +161,7 @@ describe("POST, GET, DELETE", () => {
 			connectedAt: (second.body as { connectedAt: string }).connectedAt,
 			apiKeyMasked: "********************9999",
 			connectedBy: "user_x",
+			status: "unverified",
 		});
 	});
 
@@ -176,6 +183,7 @@ describe("POST, GET, DELETE", () => {
 			connectedAt,
 			apiKeyMasked: "********************abc1",
 			connectedBy: "user_test",
+			status: "unverified",
 		});
 	});
 });

@@ -32,6 +32,8 @@ describe("what a POST writes to Clerk", () => {
 							connectedAt,
 							connectedBy: "user_7",
 							verifiedAt: null,
+							status: "unverified",
+							checkedAt: null,
 						},
 					},
 				},
@@ -44,6 +46,7 @@ describe("what a POST writes to Clerk", () => {
 				apiKeyLast4: "abc1",
 				connectedAt,
 				connectedBy: "user_7",
+				status: "unverified",
 			},
 		});
 	});
@@ -61,6 +64,7 @@ describe("what a POST writes to Clerk", () => {
 				apiKey: "short",
 				connectedAt: (saved.body as { connectedAt: string }).connectedAt,
 				connectedBy: "user_8",
+				status: "unverified",
 			},
 		});
 	});
@@ -131,6 +135,7 @@ describe("records written by the reference implementation", () => {
 			provider: "bullhorn",
 			connectedAt: "2024-01-15T10:30:00.000Z",
 			apiKeyMasked: "********************abc1",
+			status: "unverified",
 		});
 	});
 });
@@ -159,6 +164,7 @@ describe("unknown fields", () => {
 			apiKeyLast4: "abc1",
 			connectedAt: (saved.body as { connectedAt: string }).connectedAt,
 			connectedBy: "user_7",
+			status: "unverified",
 			plantedBy: "someone else",
 		});
 		expect(await getSettings({ token: await tokenFor(orgId) }).then((response) => response.body)).toEqual({
@@ -167,6 +173,7 @@ describe("unknown fields", () => {
 			connectedAt: (saved.body as { connectedAt: string }).connectedAt,
 			apiKeyMasked: "********************abc1",
 			connectedBy: "user_7",
+			status: "unverified",
 		});
 	});
 });

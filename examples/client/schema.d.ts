@@ -42,6 +42,36 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/operations/crm/settings/verify": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your own ID for the request, echoed in the `X-Request-Id` response header and an error body's `requestId` when it is well formed: 1–128 characters, each a letter, digit, `_`, `-` or `=`. Any other value is not refused: the request goes ahead under a generated ID, as when the header is absent.
+                 * @example checkout-7f3a9c
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-check the stored key
+         * @description Check the stored API key with the CRM again and record the outcome as the connection's `status` (`verified` or `rejected`) and `checkedAt`: for Close, one `GET /api/v1/me/` with the key, which is decrypted inside the service and never leaves it. Takes no body. Answers the settings as `GET` now shows them; a key the CRM refuses is a 200 with `status: rejected` (the connection stays until an admin replaces or removes it). Close unreachable changes nothing (503). Bullhorn keys cannot be checked (400). Needs a role that may change CRM settings, and counts against the same write limit as a save.
+         */
+        post: operations["verifyCrmConnection"];
+        delete?: never;
+        /**
+         * CORS preflight
+         * @description As for the settings path: `Access-Control-Allow-*` headers only for the front-end origins the deployment allows.
+         */
+        options: operations["preflightCrmVerify"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/health": {
         parameters: {
             query?: never;
@@ -161,7 +191,8 @@ export interface components {
          *       "provider": "bullhorn",
          *       "connectedAt": "2024-01-15T10:30:00.000Z",
          *       "apiKeyMasked": "********************abc1",
-         *       "connectedBy": "user_2abcdefghijklmnopqrstuvwxyz"
+         *       "connectedBy": "user_2abcdefghijklmnopqrstuvwxyz",
+         *       "status": "unverified"
          *     }
          * @example {
          *       "connected": false,
@@ -179,7 +210,9 @@ export interface components {
          *       "apiKeyMasked": "********************7j7p",
          *       "apiKeyId": "api_7b8KOSMa0OevK9qJvT6F9s",
          *       "connectedBy": "user_2abcdefghijklmnopqrstuvwxyz",
-         *       "verifiedAt": "2024-01-15T10:30:00.000Z"
+         *       "verifiedAt": "2024-01-15T10:30:00.000Z",
+         *       "status": "verified",
+         *       "checkedAt": "2024-01-15T10:30:00.000Z"
          *     }
          */
         ConnectedCrmSettings: {
@@ -210,10 +243,21 @@ export interface components {
              */
             connectedBy?: string;
             /**
-             * @description ISO-8601 timestamp of the save at which the CRM accepted the key (`verify: true`). Absent for keys saved unverified.
+             * @description ISO-8601 timestamp of the last time the CRM accepted the key: a save with `verify: true` or a re-check. Absent for keys never verified.
              * @example 2024-01-15T10:30:00.000Z
              */
             verifiedAt?: string;
+            /**
+             * @description The connection's health: `verified` — the CRM accepted the key at the last check; `unverified` — never checked (saved without `verify`, and every Bullhorn key); `rejected` — the CRM refused the key at the last check, or a platform service using the key reported a 401/403 from the CRM. A rejected connection stays connected until an admin reconnects or disconnects it. Re-check with `POST /api/v1/operations/crm/settings/verify`.
+             * @example verified
+             * @enum {string}
+             */
+            status?: "verified" | "unverified" | "rejected";
+            /**
+             * @description ISO-8601 timestamp of the last check of the key with the CRM (a verified save, a re-check, a reported rejection). Absent when never checked.
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            checkedAt?: string;
         };
         /**
          * @description No CRM is connected: no provider, no key and no `connectedAt`.
@@ -371,7 +415,7 @@ export interface components {
                 } & components["schemas"]["ErrorBody"];
             };
         };
-        /** @description 404 NOT_FOUND: No such path (answered for every path this document does not list), or, on the settings path, Clerk has no organization with the session's organization id (deleted while the session lives on). */
+        /** @description 404 NOT_FOUND: No such path (answered for every path this document does not list); on the settings paths, Clerk has no organization with the session's organization id (deleted while the session lives on); on a re-check, no CRM is connected. */
         NotFound: {
             headers: {
                 "X-Request-Id": components["headers"]["RequestId"];
@@ -443,7 +487,7 @@ export interface components {
                 } & components["schemas"]["ErrorBody"];
             };
         };
-        /** @description 503 UPSTREAM_UNAVAILABLE: Clerk is throttling or failing past the retry budget (and, for a GET, no recent copy of the settings can answer instead), or a save with `verify: true` could not reach the CRM to check the key. Nothing was changed. Try again after `Retry-After` seconds. */
+        /** @description 503 UPSTREAM_UNAVAILABLE: Clerk is throttling or failing past the retry budget (and, for a GET, no recent copy of the settings can answer instead), or a save with `verify: true` or a re-check could not reach the CRM to check the key. Nothing was changed. Try again after `Retry-After` seconds. */
         UpstreamUnavailable: {
             headers: {
                 "X-Request-Id": components["headers"]["RequestId"];
@@ -600,6 +644,67 @@ export interface operations {
         };
     };
     preflightCrmSettings: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your own ID for the request, echoed in the `X-Request-Id` response header and an error body's `requestId` when it is well formed: 1–128 characters, each a letter, digit, `_`, `-` or `=`. Any other value is not refused: the request goes ahead under a generated ID, as when the header is absent.
+                 * @example checkout-7f3a9c
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Preflight answered. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    verifyCrmConnection: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your own ID for the request, echoed in the `X-Request-Id` response header and an error body's `requestId` when it is well formed: 1–128 characters, each a letter, digit, `_`, `-` or `=`. Any other value is not refused: the request goes ahead under a generated ID, as when the header is absent.
+                 * @example checkout-7f3a9c
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key was checked; the settings show the outcome. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectedCrmSettings"];
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["UpstreamUnavailable"];
+        };
+    };
+    preflightCrmVerify: {
         parameters: {
             query?: never;
             header?: {

@@ -3,6 +3,8 @@
  * `Organization ID required`, the other meaning of 400. Keyed by `ErrorCode`, so a code added to
  * `ERROR_STATUS` does not type-check until it is documented here.
  */
+
+import { BULLHORN_UNCHECKABLE } from "../../src/crm/schemas.ts";
 import { ERROR_STATUS, type ErrorCode } from "../../src/errors/api-error.ts";
 import type { ErrorBody } from "../../src/errors/error-body.ts";
 import {
@@ -12,9 +14,11 @@ import {
 	CLERK_UNAVAILABLE,
 	CLOSE_REJECTED_KEY,
 	CLOSE_UNREACHABLE,
+	CLOSE_UNREACHABLE_ON_CHECK,
 	INTERNAL_SERVER_ERROR,
 	METADATA_FULL,
 	methodNotAllowed,
+	NOTHING_TO_CHECK,
 	noSuchEndpoint,
 	ORGANIZATION_ID_REQUIRED,
 	ORGANIZATION_NOT_IN_CLERK,
@@ -74,6 +78,10 @@ const ERROR_RESPONSES: Record<ErrorCode, ErrorResponseDoc> = {
 				summary: "The organization's Clerk metadata is full",
 				value: { error: METADATA_FULL },
 			},
+			bullhornUncheckable: {
+				summary: "A re-check of a Bullhorn key",
+				value: { error: BULLHORN_UNCHECKABLE },
+			},
 			organizationIdRequired,
 		},
 	},
@@ -90,12 +98,16 @@ const ERROR_RESPONSES: Record<ErrorCode, ErrorResponseDoc> = {
 	NOT_FOUND: {
 		name: "NotFound",
 		description:
-			"No such path (answered for every path this document does not list), or, on the settings path, Clerk has no organization with the session's organization id (deleted while the session lives on).",
+			"No such path (answered for every path this document does not list); on the settings paths, Clerk has no organization with the session's organization id (deleted while the session lives on); on a re-check, no CRM is connected.",
 		examples: {
 			notFound: { summary: "Unknown path", value: { error: noSuchEndpoint("GET") } },
 			organizationNotInClerk: {
 				summary: "The session's organization no longer exists in Clerk",
 				value: { error: ORGANIZATION_NOT_IN_CLERK },
+			},
+			nothingToCheck: {
+				summary: "A re-check with no CRM connected",
+				value: { error: NOTHING_TO_CHECK },
 			},
 		},
 	},
@@ -142,7 +154,7 @@ const ERROR_RESPONSES: Record<ErrorCode, ErrorResponseDoc> = {
 	UPSTREAM_UNAVAILABLE: {
 		name: "UpstreamUnavailable",
 		description:
-			"Clerk is throttling or failing past the retry budget (and, for a GET, no recent copy of the settings can answer instead), or a save with `verify: true` could not reach the CRM to check the key. Nothing was changed. Try again after `Retry-After` seconds.",
+			"Clerk is throttling or failing past the retry budget (and, for a GET, no recent copy of the settings can answer instead), or a save with `verify: true` or a re-check could not reach the CRM to check the key. Nothing was changed. Try again after `Retry-After` seconds.",
 		examples: {
 			clerkUnavailable: {
 				summary: "Clerk throttling or failing",
@@ -151,6 +163,10 @@ const ERROR_RESPONSES: Record<ErrorCode, ErrorResponseDoc> = {
 			closeUnreachable: {
 				summary: "Close could not be reached",
 				value: { error: CLOSE_UNREACHABLE },
+			},
+			closeUnreachableOnCheck: {
+				summary: "Close could not be reached for a re-check",
+				value: { error: CLOSE_UNREACHABLE_ON_CHECK },
 			},
 		},
 		headers: { "Retry-After": "RetryAfter" },

@@ -2,7 +2,7 @@
  * The operations of the OpenAPI document: which request each path and method takes and which
  * responses it may answer. Schemas, error responses and headers are referenced from `components`.
  */
-import { SETTINGS_PATH } from "../../src/crm/routes.ts";
+import { SETTINGS_PATH, VERIFY_PATH } from "../../src/crm/routes.ts";
 import { HEALTH_PATH } from "../../src/health/routes.ts";
 import { MAX_BODY_BYTES } from "../../src/middleware/json-body.ts";
 import { OPENAPI_PATH } from "../../src/openapi/routes.ts";
@@ -140,6 +140,42 @@ export function operationPaths() {
 				summary: "CORS preflight",
 				description:
 					"Answered for browsers; the `Access-Control-Allow-*` headers are present only for the front-end origins the deployment allows. With no origins configured, a plain answer with `Allow` and no `Access-Control-*` header.",
+				security: [],
+				responses: {
+					204: { description: "Preflight answered.", headers: COMMON_HEADERS },
+					500: responseRef("InternalError"),
+				},
+			},
+		},
+		[VERIFY_PATH]: {
+			parameters: [{ $ref: "#/components/parameters/RequestId" }],
+			post: {
+				tags: ["CRM settings"],
+				operationId: "verifyCrmConnection",
+				summary: "Re-check the stored key",
+				description:
+					"Check the stored API key with the CRM again and record the outcome as the connection's `status` (`verified` or " +
+					"`rejected`) and `checkedAt`: for Close, one `GET /api/v1/me/` with the key, which is decrypted inside the service " +
+					"and never leaves it. Takes no body. Answers the settings as `GET` now shows them; a key the CRM refuses is a 200 " +
+					"with `status: rejected` (the connection stays until an admin replaces or removes it). Close unreachable changes " +
+					"nothing (503). Bullhorn keys cannot be checked (400). Needs a role that may change CRM settings, and counts " +
+					"against the same write limit as a save.",
+				responses: {
+					200: ok("The key was checked; the settings show the outcome.", "ConnectedCrmSettings"),
+					400: responseRef("ValidationError"),
+					403: responseRef("Forbidden"),
+					404: responseRef("NotFound"),
+					429: responseRef("RateLimited"),
+					500: responseRef("InternalError"),
+					503: responseRef("UpstreamUnavailable"),
+				},
+			},
+			options: {
+				tags: ["CRM settings"],
+				operationId: "preflightCrmVerify",
+				summary: "CORS preflight",
+				description:
+					"As for the settings path: `Access-Control-Allow-*` headers only for the front-end origins the deployment allows.",
 				security: [],
 				responses: {
 					204: { description: "Preflight answered.", headers: COMMON_HEADERS },

@@ -168,6 +168,7 @@ schemaDocs.add(settingsResponseDoc, {
 			connectedAt: CONNECTED_AT,
 			apiKeyMasked: "********************abc1",
 			connectedBy: "user_2abcdefghijklmnopqrstuvwxyz",
+			status: "unverified",
 		},
 		{ connected: false, provider: null, apiKeyMasked: null },
 	],
@@ -184,6 +185,8 @@ schemaDocs.add(connectedSettingsDoc, {
 			apiKeyId: "api_7b8KOSMa0OevK9qJvT6F9s",
 			connectedBy: "user_2abcdefghijklmnopqrstuvwxyz",
 			verifiedAt: CONNECTED_AT,
+			status: "verified",
+			checkedAt: CONNECTED_AT,
 		},
 	],
 });
@@ -225,7 +228,21 @@ schemaDocs.add(settingsResponseSchema.shape.connectedBy, {
 
 schemaDocs.add(settingsResponseSchema.shape.verifiedAt, {
 	description:
-		"ISO-8601 timestamp of the save at which the CRM accepted the key (`verify: true`). Absent for keys saved unverified.",
+		"ISO-8601 timestamp of the last time the CRM accepted the key: a save with `verify: true` or a re-check. Absent for keys never verified.",
+	examples: [CONNECTED_AT],
+});
+
+schemaDocs.add(settingsResponseSchema.shape.status, {
+	description:
+		"The connection's health: `verified` — the CRM accepted the key at the last check; `unverified` — never checked " +
+		"(saved without `verify`, and every Bullhorn key); `rejected` — the CRM refused the key at the last check, or a " +
+		"platform service using the key reported a 401/403 from the CRM. A rejected connection stays connected until an admin " +
+		"reconnects or disconnects it. Re-check with `POST /api/v1/operations/crm/settings/verify`.",
+	examples: ["verified"],
+});
+schemaDocs.add(settingsResponseSchema.shape.checkedAt, {
+	description:
+		"ISO-8601 timestamp of the last check of the key with the CRM (a verified save, a re-check, a reported rejection). Absent when never checked.",
 	examples: [CONNECTED_AT],
 });
 

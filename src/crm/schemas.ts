@@ -50,8 +50,10 @@ export const apiKeySchema = z
 		),
 	);
 
-export const BULLHORN_CANNOT_VERIFY =
-	"Bullhorn credentials cannot be checked with one request (Bullhorn signs in through OAuth); save without verify";
+/** Why a Bullhorn key is never checked, on save or afterwards. */
+export const BULLHORN_UNCHECKABLE =
+	"Bullhorn credentials cannot be checked with one request (Bullhorn signs in through OAuth)";
+export const BULLHORN_CANNOT_VERIFY = `${BULLHORN_UNCHECKABLE}; save without verify`;
 
 /** Body of `POST /api/v1/operations/crm/settings`. Unknown fields are refused, not ignored. */
 export const saveSettingsRequestSchema = z
@@ -74,6 +76,15 @@ export type SaveSettingsRequest = z.infer<typeof saveSettingsRequestSchema>;
 
 const isoTimestamp = z.string();
 
+/**
+ * A connection's health: `verified` — the CRM accepted the key at the last check; `unverified` —
+ * never checked; `rejected` — the CRM refused the key at the last check (or a service using it reported
+ * a 401/403). A rejected connection stays connected: the admin decides what to do.
+ */
+export const CONNECTION_STATUSES = ["verified", "unverified", "rejected"] as const;
+export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
+const connectionStatusSchema = z.enum(CONNECTION_STATUSES);
+
 /** Body of a 200 `GET`. */
 export const settingsResponseSchema = z.object({
 	connected: z.boolean(),
@@ -83,6 +94,8 @@ export const settingsResponseSchema = z.object({
 	apiKeyId: z.optional(z.string()),
 	connectedBy: z.optional(z.string()),
 	verifiedAt: z.optional(isoTimestamp),
+	status: z.optional(connectionStatusSchema),
+	checkedAt: z.optional(isoTimestamp),
 });
 export type SettingsResponse = z.infer<typeof settingsResponseSchema>;
 
@@ -117,6 +130,10 @@ export const storedRecordSchema = z.object({
 	connectedAt: isoTimestamp,
 	connectedBy: z.optional(z.nullable(z.string())),
 	verifiedAt: z.optional(z.nullable(isoTimestamp)),
+	/** Absent in records saved before it existed: `verified` when `verifiedAt` is set, else `unverified`. */
+	status: z.optional(z.nullable(connectionStatusSchema)),
+	/** When the key was last checked with the CRM (on a verified save, a re-check or a reported rejection). */
+	checkedAt: z.optional(z.nullable(isoTimestamp)),
 });
 export type StoredRecord = z.infer<typeof storedRecordSchema>;
 

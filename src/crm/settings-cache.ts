@@ -40,6 +40,12 @@ export type CacheRead =
 	| { source: "stale"; body: SettingsResponse; ageSeconds: number; failure: Record<string, unknown> }
 	| { source: "failed"; failure: SentFailure };
 
+/**
+ * Where the entry is kept in the object's storage. Named after the body's version: a body cached by a
+ * deployment whose GET had fewer fields (before `status`) is not served after an upgrade.
+ */
+const ENTRY_KEY = "entry-v2";
+
 interface Entry {
 	body: SettingsResponse;
 	readAt: number;
@@ -85,17 +91,17 @@ export class SettingsCache extends DurableObject<Env> {
 	async forget(): Promise<void> {
 		this.#generation++;
 		this.#entry = undefined;
-		this.ctx.storage.kv.delete("entry");
+		this.ctx.storage.kv.delete(ENTRY_KEY);
 	}
 
 	#current(): Entry | undefined {
-		this.#entry ??= this.ctx.storage.kv.get<Entry>("entry");
+		this.#entry ??= this.ctx.storage.kv.get<Entry>(ENTRY_KEY);
 		return this.#entry;
 	}
 
 	#store(entry: Entry): void {
 		this.#entry = entry;
-		this.ctx.storage.kv.put("entry", entry);
+		this.ctx.storage.kv.put(ENTRY_KEY, entry);
 	}
 
 	/** One Clerk read at a time, shared by every read that arrives while it runs. */

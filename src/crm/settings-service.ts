@@ -4,19 +4,23 @@ import {
 	type OrganizationStore,
 } from "../clerk/organization-store.ts";
 import type { CloseKeyCheck } from "../close/close-client.ts";
-import { sealApiKey } from "../crypto/api-key-envelope.ts";
+import { DecryptionError, decryptApiKey, sealApiKey } from "../crypto/api-key-envelope.ts";
 import type { KeyRing } from "../crypto/key-ring.ts";
 import { ApiError, InternalFailure } from "../errors/api-error.ts";
 import {
 	CLERK_UNAVAILABLE,
 	CLOSE_REJECTED_KEY,
 	CLOSE_UNREACHABLE,
+	CLOSE_UNREACHABLE_ON_CHECK,
 	METADATA_FULL,
+	NOTHING_TO_CHECK,
 	ORGANIZATION_NOT_IN_CLERK,
 } from "../errors/messages.ts";
 import { UpstreamError } from "../http/fetch-with-retry.ts";
 import { closeApiKeyId, maskApiKey, visibleLast4 } from "./api-key.ts";
 import {
+	BULLHORN_UNCHECKABLE,
+	type ConnectionStatus,
 	type DisconnectResponse,
 	type SaveSettingsRequest,
 	type SaveSettingsResponse,
@@ -51,6 +55,21 @@ export class UnreadableRecordError extends InternalFailure {
 		return { msg: "unreadable stored record", problem: this.message };
 	}
 }
+
+/** The stored key does not open with the key ring: a missing old key, tampering, a malformed envelope. */
+export class StoredKeyUnreadableError extends InternalFailure {
+	constructor(cause: DecryptionError) {
+		super(cause.message, { cause });
+		this.name = "StoredKeyUnreadableError";
+	}
+
+	logFields() {
+		return { msg: "stored key does not open", problem: this.message };
+	}
+}
+
+/** Why a service using the key reports it: the CRM answered 401 or 403. */
+export type RejectionReason = "unauthorized" | "forbidden";
 
 export interface CrmSettingsDependencies {
 	store: OrganizationStore;
@@ -109,6 +128,8 @@ export function crmSettingsService({
 				connectedAt: savedAt,
 				connectedBy: userId,
 				verifiedAt: verified ? savedAt : null,
+				status: verified ? "verified" : "unverified",
+				checkedAt: verified ? savedAt : null,
 			};
 			await write(orgId, { [METADATA_KEY]: withEveryField(record) });
 			await cache.remember(orgId, toSettingsResponse(record));
@@ -125,7 +146,100 @@ export function crmSettingsService({
 			await cache.remember(orgId, NOT_CONNECTED);
 			return { success: true, disconnected: true };
 		},
+
+		/**
+		 * Checks the stored key with the CRM again (Close: one `GET /api/v1/me/` with the key, decrypted
+		 * here) and records the outcome: `verified` or `rejected`, and when. Answers the settings as GET
+		 * now shows them. Close unreachable changes nothing (503).
+		 */
+		async recheck(orgId: string): Promise<SettingsResponse> {
+			const record = await readStoredRecord(store, orgId);
+			if (!record) throw new ApiError("NOT_FOUND", NOTHING_TO_CHECK);
+			if (record.provider !== "close") throw new ApiError("VALIDATION_ERROR", BULLHORN_UNCHECKABLE);
+			const check = await checkCloseApiKey(await openStoredKey(record, orgId, keyRing));
+			if (check.outcome === "unreachable") {
+				throw new ApiError("UPSTREAM_UNAVAILABLE", CLOSE_UNREACHABLE_ON_CHECK, {
+					headers: { "Retry-After": CLOSE_RETRY_AFTER_SECONDS },
+					cause: check.failure,
+				});
+			}
+			const checkedAt = now().toISOString();
+			const health =
+				check.outcome === "accepted"
+					? { status: "verified" as const, checkedAt, verifiedAt: checkedAt }
+					: { status: "rejected" as const, checkedAt };
+			return recordHealth(orgId, record, health);
+		},
+
+		/**
+		 * A service calling the CRM with the key was refused (401/403): marks the connection `rejected`.
+		 * `connectedAt` names the connection the service used; when another has replaced it (or none is
+		 * connected), nothing changes and the answer is false. Writes to Clerk only on a change of status.
+		 */
+		async reportRejected(orgId: string, connectedAt: string): Promise<boolean> {
+			const record = await readStoredRecord(store, orgId);
+			if (!record || record.connectedAt !== connectedAt) return false;
+			if (statusOf(record) !== "rejected") {
+				await recordHealth(orgId, record, { status: "rejected", checkedAt: now().toISOString() });
+			}
+			return true;
+		},
+
+		/**
+		 * The connected record and its plaintext key, for the platform's Workers (RPC), or null when
+		 * nothing is connected. Read from Clerk, never from the cache, which holds no key.
+		 *
+		 * With a key ring, a plaintext key is refused: anyone who can write Clerk metadata could have
+		 * planted it, and sealed storage is what this deployment promised.
+		 */
+		async credential(orgId: string): Promise<{ record: StoredRecord; apiKey: string } | null> {
+			const record = await readStoredRecord(store, orgId);
+			if (!record) return null;
+			if (keyRing && typeof record.apiKey === "string") throw new PlaintextKeyRefusedError();
+			return { record, apiKey: await openStoredKey(record, orgId, keyRing) };
+		},
 	};
+
+	/** Writes a new status (and its times) into the record, and tells the cache what GET shows now. */
+	async function recordHealth(
+		orgId: string,
+		record: StoredRecord,
+		health: { status: ConnectionStatus; checkedAt: string; verifiedAt?: string },
+	): Promise<SettingsResponse> {
+		// Only these fields: the rest of the record (the key above all) stays as Clerk holds it.
+		await write(orgId, { [METADATA_KEY]: health });
+		const body = toSettingsResponse({ ...record, ...health });
+		await cache.remember(orgId, body);
+		return body;
+	}
+}
+
+/** With a key ring configured, the stored key is in plaintext: refused (see `credential`). */
+export class PlaintextKeyRefusedError extends InternalFailure {
+	constructor() {
+		super(
+			"the stored CRM key is in plaintext although CRM_ENCRYPTION_KEYS is set: refused; the organization's admin must reconnect the CRM",
+		);
+		this.name = "PlaintextKeyRefusedError";
+	}
+
+	logFields() {
+		return { msg: "plaintext key refused", problem: this.message };
+	}
+}
+
+/** The plaintext key of a stored record; an envelope is opened with the ring. */
+async function openStoredKey(record: StoredRecord, orgId: string, keyRing: KeyRing | null): Promise<string> {
+	try {
+		return await decryptApiKey(record, orgId, keyRing ?? undefined);
+	} catch (error) {
+		throw error instanceof DecryptionError ? new StoredKeyUnreadableError(error) : error;
+	}
+}
+
+/** A record's status; records saved before it existed have none and are told by `verifiedAt`. */
+function statusOf(record: StoredRecord): ConnectionStatus {
+	return record.status ?? (record.verifiedAt ? "verified" : "unverified");
 }
 
 export type CrmSettingsService = ReturnType<typeof crmSettingsService>;
@@ -141,13 +255,19 @@ export async function readSettingsFromClerk(
 	store: OrganizationStore,
 	orgId: string,
 ): Promise<SettingsResponse> {
+	const record = await readStoredRecord(store, orgId);
+	return record ? toSettingsResponse(record) : NOT_CONNECTED;
+}
+
+/** The organization's stored record (one Clerk call), or null when nothing is connected. */
+async function readStoredRecord(store: OrganizationStore, orgId: string): Promise<StoredRecord | null> {
 	const metadata = await fromClerk(() => store.readPrivateMetadata(orgId));
 	const stored = metadata[METADATA_KEY];
-	if (stored === undefined || stored === null) return NOT_CONNECTED;
+	if (stored === undefined || stored === null) return null;
 
 	const parsed = storedRecordSchema.safeParse(stored);
 	if (!parsed.success) throw new UnreadableRecordError();
-	return toSettingsResponse(parsed.data);
+	return parsed.data;
 }
 
 function assertCloseAccepts(check: CloseKeyCheck): void {
@@ -200,6 +320,7 @@ function toSettingsResponse(record: StoredRecord): SettingsResponse {
 			: typeof record.apiKey === "string"
 				? visibleLast4(record.provider, record.apiKey)
 				: null;
+	const checkedAt = record.checkedAt ?? record.verifiedAt;
 	return {
 		connected: true,
 		provider: record.provider,
@@ -208,6 +329,8 @@ function toSettingsResponse(record: StoredRecord): SettingsResponse {
 		...(record.apiKeyId ? { apiKeyId: record.apiKeyId } : {}),
 		...(record.connectedBy ? { connectedBy: record.connectedBy } : {}),
 		...(record.verifiedAt ? { verifiedAt: record.verifiedAt } : {}),
+		status: statusOf(record),
+		...(checkedAt ? { checkedAt } : {}),
 	};
 }
 

@@ -25,6 +25,10 @@ export const CLOSE_UNREACHABLE =
 export const METADATA_FULL =
 	"Clerk refused the change: the organization's private metadata would exceed Clerk's 8 KB limit. Nothing was changed.";
 
+export const CLOSE_UNREACHABLE_ON_CHECK =
+	"Close could not be reached to check the API key; the connection's status was not changed. Try again shortly.";
+export const NOTHING_TO_CHECK = "No CRM is connected to this organization: there is no key to check";
+
 export const CLERK_UNAVAILABLE =
 	"Clerk, which keeps the CRM settings, is not answering or is throttling requests; nothing was changed. Try again after Retry-After seconds.";
 export const ORGANIZATION_NOT_IN_CLERK =

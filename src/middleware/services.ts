@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { clerkOrganizationStore } from "../clerk/organization-store.ts";
 import { checkCloseApiKey } from "../close/close-client.ts";
-import { loadConfig } from "../config/config.ts";
+import { type Config, loadConfig } from "../config/config.ts";
 import { settingsCache } from "../crm/settings-cache.ts";
 import { crmSettingsService } from "../crm/settings-service.ts";
 import { log } from "./log.ts";
@@ -20,16 +20,25 @@ export function services(): MiddlewareHandler<AppEnv> {
 		c.set("config", config);
 		c.set(
 			"crmSettings",
-			crmSettingsService({
-				store: clerkOrganizationStore(config),
-				cache: settingsCache(c.env.SETTINGS_CACHE, config, (fields) =>
-					log("warn", { ...fields, requestId: c.get("requestId") }),
-				),
-				now: () => new Date(),
-				keyRing: config.encryptionKeys,
-				checkCloseApiKey: (apiKey) => checkCloseApiKey(config.closeApiUrl, apiKey),
-			}),
+			crmSettingsFor(c.env, config, (fields) => log("warn", { ...fields, requestId: c.get("requestId") })),
 		);
 		await next();
 	};
+}
+
+/**
+ * The settings service over the real Clerk, Close and settings cache: for HTTP requests (above) and
+ * the RPC entrypoint alike.
+ *
+ * @example
+ * const settings = crmSettingsFor(env, loadConfig(env), (fields) => log("warn", fields));
+ */
+export function crmSettingsFor(env: Env, config: Config, warn: (fields: Record<string, unknown>) => void) {
+	return crmSettingsService({
+		store: clerkOrganizationStore(config),
+		cache: settingsCache(env.SETTINGS_CACHE, config, warn),
+		now: () => new Date(),
+		keyRing: config.encryptionKeys,
+		checkCloseApiKey: (apiKey) => checkCloseApiKey(config.closeApiUrl, apiKey),
+	});
 }

@@ -9,11 +9,12 @@
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { isClerkOrganizationId } from "../auth/session.ts";
-import { clerkOrganizationStore } from "../clerk/organization-store.ts";
 import { loadConfig } from "../config/config.ts";
-import { type Provider, storedRecordSchema } from "../crm/schemas.ts";
-import { METADATA_KEY } from "../crm/settings-service.ts";
-import { decryptApiKey } from "../crypto/api-key-envelope.ts";
+import type { ConnectionStatus, Provider } from "../crm/schemas.ts";
+import type { RejectionReason } from "../crm/settings-service.ts";
+import { ApiError, InternalFailure } from "../errors/api-error.ts";
+import { log } from "../middleware/log.ts";
+import { crmSettingsFor } from "../middleware/services.ts";
 
 /** An organization's connected CRM, with the key in plaintext, for the caller to use and not keep. */
 export interface CrmCredential {
@@ -21,14 +22,18 @@ export interface CrmCredential {
 	apiKey: string;
 	/** The shareable id of a Close key `api_<id>.<secret>`; null for other keys. */
 	apiKeyId: string | null;
+	/** Names this connection: pass it back to `reportRejected`. */
 	connectedAt: string;
-	/** `verified` when the key was checked with the CRM on connect; `unverified` otherwise. */
-	status: "verified" | "unverified";
+	/** `verified` or `rejected` as of the last check with the CRM (`checkedAt`); `unverified` if never checked. */
+	status: ConnectionStatus;
+	checkedAt: string | null;
 }
+
+const REJECTION_REASONS: readonly RejectionReason[] = ["unauthorized", "forbidden"];
 
 /**
  * Workers RPC for the platform's own Workers. Errors cross RPC as plain `Error`s whose message says
- * what is wrong (never a key or a secret).
+ * what is wrong (never a key or a secret); each call logs one line, without the key.
  */
 export class CrmCredentials extends WorkerEntrypoint<Env> {
 	/**
@@ -39,27 +44,93 @@ export class CrmCredentials extends WorkerEntrypoint<Env> {
 	 * write Clerk metadata could have planted it, and sealed storage is what this deployment promised.
 	 */
 	async getCredential(orgId: string): Promise<CrmCredential | null> {
-		if (!isClerkOrganizationId(orgId))
-			throw new Error(`"${orgId.slice(0, 80)}" is not a Clerk organization id`);
-		const config = loadConfig(this.env);
-		const metadata = await clerkOrganizationStore(config).readPrivateMetadata(orgId);
-		const stored = metadata[METADATA_KEY];
-		if (stored === undefined || stored === null) return null;
+		return this.#call("getCredential", orgId, {}, async (settings) => {
+			const found = await settings.credential(orgId);
+			if (!found) return null;
+			const { record, apiKey } = found;
+			return {
+				provider: record.provider,
+				apiKey,
+				apiKeyId: record.apiKeyId ?? null,
+				connectedAt: record.connectedAt,
+				status: record.status ?? (record.verifiedAt ? "verified" : "unverified"),
+				checkedAt: record.checkedAt ?? record.verifiedAt ?? null,
+			};
+		});
+	}
 
-		const parsed = storedRecordSchema.safeParse(stored);
-		if (!parsed.success) throw new Error("the organization's stored CRM record is malformed");
-		const record = parsed.data;
-		if (config.encryptionKeys && typeof record.apiKey === "string") {
+	/**
+	 * Tells this service that the CRM refused the organization's key (HTTP 401 → `unauthorized`, 403 →
+	 * `forbidden`): the connection is marked `rejected`, which its admins see. `connectedAt` is the one
+	 * `getCredential` gave, so that a report about a connection an admin has since replaced changes
+	 * nothing. True when the connection is now marked rejected; false when it is no longer connected.
+	 */
+	async reportRejected(
+		orgId: string,
+		report: { connectedAt: string; reason: RejectionReason },
+	): Promise<boolean> {
+		const connectedAt = typeof report?.connectedAt === "string" ? report.connectedAt : "";
+		const reason = REJECTION_REASONS.find((known) => known === report?.reason);
+		const problem =
+			connectedAt === ""
+				? "report.connectedAt must be the connectedAt getCredential gave"
+				: reason === undefined
+					? `report.reason must be one of ${REJECTION_REASONS.join(", ")}`
+					: undefined;
+		return this.#call(
+			"reportRejected",
+			orgId,
+			{ reason: reason ?? null },
+			(settings) => settings.reportRejected(orgId, connectedAt),
+			problem,
+		);
+	}
+
+	/**
+	 * Refuses a malformed organization id (or the other argument's `argumentProblem`) before anything
+	 * else, runs `work`, and logs the call: its outcome, never the key.
+	 */
+	async #call<T>(
+		method: string,
+		orgId: unknown,
+		fields: Record<string, unknown>,
+		work: (settings: ReturnType<typeof crmSettingsFor>) => Promise<T>,
+		argumentProblem?: string,
+	): Promise<T> {
+		const line = { msg: `rpc ${method}`, ...fields };
+		if (typeof orgId !== "string" || !isClerkOrganizationId(orgId)) {
+			// The value goes back to its caller only: a secret passed by mistake must not reach the log.
+			log("warn", { ...line, outcome: "refused", problem: "not a Clerk organization id" });
+			throw new Error(`${JSON.stringify(String(orgId).slice(0, 80))} is not a Clerk organization id`);
+		}
+		if (argumentProblem !== undefined) {
+			log("warn", { ...line, orgId, outcome: "refused", problem: argumentProblem });
+			throw new Error(argumentProblem);
+		}
+		try {
+			const config = loadConfig(this.env);
+			const result = await work(
+				crmSettingsFor(this.env, config, (warning) => log("warn", { ...warning, orgId })),
+			);
+			const outcome =
+				result === null ? "not connected" : result === false ? "not the current connection" : "ok";
+			log("info", { ...line, orgId, outcome });
+			return result;
+		} catch (error) {
+			log("error", { ...line, orgId, outcome: "failed", ...failureFields(error) });
 			throw new Error(
-				"the stored CRM key is in plaintext although CRM_ENCRYPTION_KEYS is set: refused; the organization's admin must reconnect the CRM",
+				error instanceof ApiError || error instanceof InternalFailure ? error.message : "internal error",
 			);
 		}
-		return {
-			provider: record.provider,
-			apiKey: await decryptApiKey(record, orgId, config.encryptionKeys ?? undefined),
-			apiKeyId: record.apiKeyId ?? null,
-			connectedAt: record.connectedAt,
-			status: record.verifiedAt ? "verified" : "unverified",
-		};
 	}
+}
+
+/** What the log may say of a failure: an InternalFailure's own safe fields, or an error's name. */
+function failureFields(error: unknown): Record<string, unknown> {
+	if (error instanceof InternalFailure) return { cause: error.logFields() };
+	if (error instanceof ApiError && error.cause instanceof InternalFailure) {
+		return { code: error.code, cause: error.cause.logFields() };
+	}
+	if (error instanceof ApiError) return { code: error.code };
+	return { errorName: error instanceof Error ? error.name : typeof error };
 }

@@ -120,6 +120,7 @@ function settingsOf(state: State) {
 		apiKeyMasked: `${"*".repeat(20)}${state.apiKey.slice(-4)}`,
 		...(keyId ? { apiKeyId: keyId } : {}),
 		connectedBy: state.connectedBy,
+		status: "unverified",
 	};
 }
 

@@ -349,6 +349,7 @@ function expectOutcome(label: string, method: Method, c: Case, played: Played, w
 				apiKeyMasked: "********************us00",
 				apiKeyId: "api_prev0000",
 				connectedBy: "user_before",
+				status: "unverified",
 			});
 			expect(privateMetadata, label).toEqual(EXISTING);
 		} else if (method === "POST") {

@@ -384,6 +384,7 @@ const settingsOf = (stored: ReturnType<typeof record>) => ({
 	connectedAt: stored.connectedAt,
 	apiKeyMasked: `${"*".repeat(20)}${stored.apiKeyLast4}`,
 	connectedBy: stored.connectedBy,
+	status: "unverified",
 });
 
 describe("GET with a mutated session token", () => {

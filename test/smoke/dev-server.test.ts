@@ -158,6 +158,8 @@ describe("wrangler dev with a key ring in .dev.vars and the upstream URLs as --v
 				apiKeyId: "api_smoke00000000000000000",
 				connectedBy: "user_smoke",
 				verifiedAt: connectedAt,
+				status: "verified",
+				checkedAt: connectedAt,
 			},
 		});
 

@@ -11,6 +11,7 @@ const contract = contractCheck(document);
 export type EnvOverrides = Partial<Record<keyof Env | "CRM_ENCRYPTION_KEYS", string>>;
 
 export const SETTINGS_URL = "https://crm.example.com/api/v1/operations/crm/settings";
+export const VERIFY_URL = `${SETTINGS_URL}/verify`;
 
 export interface ApiResponse {
 	status: number;
@@ -42,6 +43,8 @@ export interface CallOptions {
 	body?: unknown;
 	headers?: Record<string, string>;
 	env?: EnvOverrides;
+	/** SETTINGS_URL unless given. */
+	url?: string;
 }
 
 /** A request to the settings endpoint: JSON body when given, bearer token when given. */
@@ -53,7 +56,11 @@ export function settingsRequest(method: string, options: CallOptions = {}): Requ
 		body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
 		if (!headers.has("Content-Type")) headers.set("Content-Type", "application/json");
 	}
-	return new Request(SETTINGS_URL, { method, headers, ...(body === undefined ? {} : { body }) });
+	return new Request(options.url ?? SETTINGS_URL, {
+		method,
+		headers,
+		...(body === undefined ? {} : { body }),
+	});
 }
 
 export const getSettings = (options: CallOptions = {}) => send(settingsRequest("GET", options), options.env);
@@ -61,6 +68,9 @@ export const saveSettings = (options: CallOptions = {}) =>
 	send(settingsRequest("POST", options), options.env);
 export const disconnect = (options: CallOptions = {}) =>
 	send(settingsRequest("DELETE", options), options.env);
+/** `POST …/crm/settings/verify`: re-check the stored key. */
+export const recheck = (options: CallOptions = {}) =>
+	send(settingsRequest("POST", { ...options, url: VERIFY_URL }), options.env);
 
 /** The error body every failure carries; `requestId` is checked to be the response's X-Request-Id. */
 export function errorBody(response: ApiResponse, code: string, error: string, details?: unknown) {

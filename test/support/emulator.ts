@@ -62,6 +62,11 @@ export async function newCloseApiKey(): Promise<string> {
 	return apiKey;
 }
 
+/** Deletes `apiKey` in the emulated Close, as an admin revoking it there: Close answers it 401 from now on. */
+export function revokeCloseApiKey(apiKey: string): Promise<void> {
+	return control("DELETE", "/close-keys", { apiKey });
+}
+
 /** The Close calls made with `apiKey` (recorded under the key's shareable id). */
 export function closeCalls(apiKey: string): Promise<RecordedCall[]> {
 	return clerkCalls(apiKey.split(".")[0] as string);
