@@ -1,7 +1,8 @@
 /**
  * A local stand-in for the two upstreams of the service, for `npm run dev` and the test suite:
  *
- * - Clerk Backend API: `GET /v1/organizations/{id}` and `PATCH /v1/organizations/{id}/metadata`, with
+ * - Clerk Backend API: `GET /v1/organizations` (the list), `GET /v1/organizations/{id}` and
+ *   `PATCH /v1/organizations/{id}/metadata`, with
  *   stateful metadata and Clerk's published behaviour — the merge rules, the error codes of Clerk's BAPI
  *   OpenAPI spec (version 2026-05-12: 401 `clerk_key_invalid`, 404 `resource_not_found`, 422
  *   `form_param_exceeds_allowed_size` for metadata over 8 KB, 409 `resource_locked`, 429
@@ -17,6 +18,9 @@ import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { type Fault, FaultQueues } from "./faults.ts";
 import { isPlainObject, type Metadata, mergeMetadata } from "./metadata-merge.ts";
+
+/** The target under which calls to list organizations are recorded and faults for them are queued. */
+export const ORGANIZATION_LIST = "organizations";
 
 /** Clerk refuses metadata larger than this (per metadata object, serialized). */
 export const CLERK_METADATA_LIMIT_BYTES = 8 * 1024;
@@ -149,6 +153,28 @@ export function createEmulator(options: EmulatorOptions) {
 		const instanceWait = limits.take("instance", options.instanceRequestsPerWindow);
 		if (instanceWait !== undefined) return tooManyRequests(instanceWait);
 		await next();
+	});
+
+	// The instance's organizations, newest first, `limit` 1–500 (default 10) from `offset` (default 0),
+	// as `{ data, total_count }` (Clerk's BAPI spec, `GET /organizations`). Recorded, and faulted, under
+	// the target "organizations".
+	app.get("/v1/organizations", async (c) => {
+		calls.push({
+			service: "clerk",
+			method: "GET",
+			path: c.req.path,
+			target: ORGANIZATION_LIST,
+			apiVersion: c.req.header("Clerk-API-Version") ?? null,
+		});
+		const faulted = await applyFault(faults.take(ORGANIZATION_LIST), c.env?.connection);
+		if (faulted) return faulted;
+		const limit = Number(c.req.query("limit") ?? 10);
+		const offset = Number(c.req.query("offset") ?? 0);
+		if (!Number.isInteger(limit) || limit < 1 || limit > 500 || !Number.isInteger(offset) || offset < 0) {
+			return clerkError(422, "form_param_value_invalid", "limit must be 1–500 and offset at least 0");
+		}
+		const newestFirst = [...organizations.values()].reverse();
+		return c.json({ data: newestFirst.slice(offset, offset + limit), total_count: newestFirst.length });
 	});
 
 	app.on(["GET", "PATCH"], ["/v1/organizations/:id", "/v1/organizations/:id/metadata"], async (c) => {

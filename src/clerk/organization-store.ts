@@ -7,7 +7,21 @@ export interface OrganizationStore {
 	readPrivateMetadata(orgId: string): Promise<Record<string, unknown>>;
 	/** Deep-merges `patch` into the private metadata; a `null` value deletes its key (Clerk's rules). */
 	mergePrivateMetadata(orgId: string, patch: Record<string, unknown>): Promise<void>;
+	/**
+	 * One page of the instance's organizations with their private metadata, newest first (Clerk's
+	 * order), `limit` 1–500 from `offset`: the key-rotation job and the operators' report walk them.
+	 */
+	listOrganizations(offset: number, limit: number): Promise<OrganizationPage>;
 }
+
+export interface OrganizationPage {
+	organizations: { id: string; privateMetadata: Record<string, unknown> }[];
+	/** How many organizations the instance has in all. */
+	totalCount: number;
+}
+
+/** Clerk's largest page of organizations (Backend API reference, `GET /organizations`: limit 1–500). */
+export const CLERK_MAX_PAGE = 500;
 
 /**
  * The Backend API version every call pins (`Clerk-API-Version`): the one @clerk/backend 3.25 speaks
@@ -107,6 +121,23 @@ export function clerkOrganizationStore(
 				private_metadata: patch,
 			});
 		},
+		async listOrganizations(offset, limit) {
+			const query = new URLSearchParams({ offset: String(offset), limit: String(limit) });
+			const page = await call("GET", `/organizations?${query}`);
+			const data = isRecord(page) && Array.isArray(page.data) ? page.data : undefined;
+			if (!isRecord(page) || !data || typeof page.total_count !== "number") {
+				throw new UpstreamError("clerk", "GET /organizations answered a body that is not a page", {
+					attempts: 1,
+				});
+			}
+			return {
+				organizations: data.map((organization: unknown) => ({
+					id: isRecord(organization) ? String(organization.id) : "",
+					privateMetadata: privateMetadataOf(organization),
+				})),
+				totalCount: page.total_count,
+			};
+		},
 	};
 }
 
@@ -153,5 +184,5 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 // Logs name the endpoint, not the organization: the request log line already carries the org id.
 function pathShape(path: string): string {
-	return path.replace(/^\/organizations\/[^/]+/, "/organizations/{id}");
+	return path.replace(/\?.*$/, "").replace(/^\/organizations\/[^/]+/, "/organizations/{id}");
 }

@@ -20,6 +20,8 @@ export interface Config {
 	cacheTtlMs: number;
 	/** How long after it was read a copy may answer a GET while Clerk is throttling or failing. */
 	staleIfErrorMs: number;
+	/** Most Clerk calls one run of the key-rotation job makes (a page read or a re-sealed record each). */
+	rotationClerkCallsPerRun: number;
 }
 
 const required = (name: string) =>
@@ -60,22 +62,28 @@ const commaList = z.pipe(
 	),
 );
 
-/** Whole seconds from 0 to 1 hour, given as a string (wrangler vars and secrets are strings). */
-const seconds = (name: string, fallback: number) =>
+/** A whole number from `min` to `max`, given as a string (wrangler vars and secrets are strings). */
+const wholeNumber = (name: string, fallback: number, min: number, max: number, unit: string) =>
 	z.pipe(
 		z._default(z.string(), String(fallback)),
 		z.transform((value, ctx) => {
 			const text = value.trim() || String(fallback);
-			if (!/^\d{1,4}$/.test(text) || Number(text) > 3600) {
+			if (!/^\d{1,6}$/.test(text) || Number(text) < min || Number(text) > max) {
 				ctx.issues.push({
 					code: "custom",
 					input: value,
-					message: `${name} must be whole seconds from 0 to 3600`,
+					message: `${name} must be whole ${unit} from ${min} to ${max}`,
 				});
 				return z.NEVER;
 			}
-			return Number(text) * 1000;
+			return Number(text);
 		}),
+	);
+/** Whole seconds from 0 to 1 hour, as milliseconds. */
+const seconds = (name: string, fallback: number) =>
+	z.pipe(
+		wholeNumber(name, fallback, 0, 3600, "seconds"),
+		z.transform((value) => value * 1000),
 	);
 
 const envSchema = z.object({
@@ -88,6 +96,15 @@ const envSchema = z.object({
 	CRM_ENCRYPTION_KEYS: z.optional(z.string({ error: "CRM_ENCRYPTION_KEYS must be a string" })),
 	CRM_CACHE_TTL_SECONDS: seconds("CRM_CACHE_TTL_SECONDS", 30),
 	CRM_CACHE_STALE_IF_ERROR_SECONDS: seconds("CRM_CACHE_STALE_IF_ERROR_SECONDS", 300),
+	// Clerk allows 100 (development) or 1000 (production) Backend API requests per 10 s for the whole
+	// instance: the job takes a small share of that at a time.
+	CRM_ROTATION_CLERK_CALLS_PER_RUN: wholeNumber(
+		"CRM_ROTATION_CLERK_CALLS_PER_RUN",
+		25,
+		1,
+		500,
+		"Clerk calls",
+	),
 });
 
 const cache = new WeakMap<object, Config>();
@@ -118,6 +135,7 @@ export function loadConfig(env: object): Config {
 		encryptionKeys: parseKeyRing(vars.CRM_ENCRYPTION_KEYS),
 		cacheTtlMs: vars.CRM_CACHE_TTL_SECONDS,
 		staleIfErrorMs: vars.CRM_CACHE_STALE_IF_ERROR_SECONDS,
+		rotationClerkCallsPerRun: vars.CRM_ROTATION_CLERK_CALLS_PER_RUN,
 	};
 	cache.set(env, config);
 	return config;

@@ -1,0 +1,134 @@
+/**
+ * Rotation that finishes: after `CRM_ENCRYPTION_KEYS` gains a new first key, a scheduled job (Cron
+ * Trigger, wrangler.toml) walks the instance's organizations through the Clerk Backend API and re-seals
+ * every record an older key sealed under the current one, so no admin has to reconnect. Each run makes
+ * at most `CRM_ROTATION_CLERK_CALLS_PER_RUN` Clerk calls (a page read or one re-sealed record each) and
+ * stops at the first throttled or failed call; the next run resumes where this one stopped. A pass ends
+ * at the last page; the next run starts a new pass.
+ *
+ * Plaintext records are counted, never sealed: with a ring configured, a plaintext key in the metadata
+ * may have been planted by anyone who can write Clerk metadata, and sealing it would make it trusted
+ * (the RPC entrypoint refuses it; its admin reconnects). Records that do not open (a key id the ring
+ * lacks, tampering) are counted under their key id and left as they are.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { OrganizationStore } from "../clerk/organization-store.ts";
+import { storedRecordSchema } from "../crm/schemas.ts";
+import { METADATA_KEY } from "../crm/settings-service.ts";
+import { DecryptionError, decryptApiKey, sealApiKey } from "../crypto/api-key-envelope.ts";
+import type { KeyRing } from "../crypto/key-ring.ts";
+import { countSealing, type SealingCounts, sealingOf } from "./sealing.ts";
+
+/** Organizations read per Clerk call: one call answers for many records. */
+export const ROTATION_PAGE_SIZE = 100;
+
+/** Where the walk stands, kept between runs. */
+export interface RotationCursor {
+	/** The next organization to look at, counted from the newest (Clerk's order). */
+	offset: number;
+	/** This pass's records so far, per key id (after re-sealing), `plaintext` and `unreadable`. */
+	counts: SealingCounts;
+	resealed: number;
+	/** Records under an old key id that did not open: left as they are. */
+	unopenable: number;
+}
+
+export const NEW_PASS: RotationCursor = { offset: 0, counts: {}, resealed: 0, unopenable: 0 };
+
+export interface RotationRun {
+	cursor: RotationCursor;
+	clerkCalls: number;
+	resealedThisRun: number;
+	/** Set when this run finished a pass: its totals. */
+	completedPass?: RotationCursor;
+	/** Why the run stopped before its budget or the pass ended (a Clerk failure), for the log. */
+	stoppedBy?: string;
+}
+
+export interface RotationDependencies {
+	store: OrganizationStore;
+	keyRing: KeyRing;
+	clerkCallsPerRun: number;
+	/** Told after a record was re-sealed, so the organization's cached settings are read again. */
+	resealed(orgId: string): Promise<void>;
+}
+
+/**
+ * One run of the job from `cursor`: reads pages and re-seals records until the budget is spent or the
+ * pass ends (a run never starts a second pass).
+ *
+ * @example
+ * const run = await rotateKeys(NEW_PASS, { store, keyRing, clerkCallsPerRun: 25, resealed: async () => {} });
+ */
+export async function rotateKeys(cursor: RotationCursor, deps: RotationDependencies): Promise<RotationRun> {
+	const run: RotationRun = { cursor: structuredClone(cursor), clerkCalls: 0, resealedThisRun: 0 };
+	const budgetLeft = () => deps.clerkCallsPerRun - run.clerkCalls;
+	try {
+		while (budgetLeft() > 0) {
+			run.clerkCalls++;
+			const page = await deps.store.listOrganizations(run.cursor.offset, ROTATION_PAGE_SIZE);
+			for (const organization of page.organizations) {
+				const crm = organization.privateMetadata[METADATA_KEY];
+				const sealing = sealingOf(crm);
+				const stale =
+					sealing !== null && typeof sealing === "object" && sealing.kid !== deps.keyRing.primaryId;
+				// Out of budget for this record's write: the next run reads this page again from here.
+				if (stale && budgetLeft() === 0) return run;
+				const after = stale ? await reseal(organization.id, crm, deps, run) : sealing;
+				countSealing(run.cursor.counts, after);
+				run.cursor.offset++;
+			}
+			if (page.organizations.length < ROTATION_PAGE_SIZE) {
+				run.completedPass = run.cursor;
+				run.cursor = structuredClone(NEW_PASS);
+				return run;
+			}
+		}
+	} catch (error) {
+		// Throttled or failing Clerk, or a refused secret: stop here, keep the cursor, try next run.
+		run.stoppedBy = error instanceof Error ? error.name : "unknown";
+	}
+	return run;
+}
+
+/** Re-seals one record under the ring's current key; the sealing it is left with. */
+async function reseal(orgId: string, crm: unknown, deps: RotationDependencies, run: RotationRun) {
+	const record = storedRecordSchema.parse(crm);
+	let apiKey: string;
+	try {
+		apiKey = await decryptApiKey(record, orgId, deps.keyRing);
+	} catch (error) {
+		if (!(error instanceof DecryptionError)) throw error;
+		run.cursor.unopenable++;
+		return sealingOf(crm);
+	}
+	run.clerkCalls++;
+	// The whole record as read, with the new envelope: were an admin to save between the read and this
+	// write, the record stays one consistent connection (the earlier one) rather than a mix of two.
+	const envelope = await sealApiKey(apiKey, orgId, deps.keyRing);
+	await deps.store.mergePrivateMetadata(orgId, { [METADATA_KEY]: { ...record, apiKey: envelope } });
+	await deps.resealed(orgId);
+	run.cursor.resealed++;
+	run.resealedThisRun++;
+	return sealingOf({ ...record, apiKey: envelope });
+}
+
+/**
+ * The job's cursor, one object for the whole instance (named after the Clerk API URL), and a lease so
+ * that two runs never walk at once (a Cron Trigger may fire while a slow run still works).
+ */
+export class KeyRotationState extends DurableObject<Env> {
+	/** Takes the lease and the cursor, or null while another run holds an unexpired lease. */
+	async begin(now: number, leaseMs: number): Promise<RotationCursor | null> {
+		const lease = this.ctx.storage.kv.get<number>("leaseUntil");
+		if (lease !== undefined && lease > now) return null;
+		this.ctx.storage.kv.put("leaseUntil", now + leaseMs);
+		return this.ctx.storage.kv.get<RotationCursor>("cursor") ?? NEW_PASS;
+	}
+
+	/** Keeps the cursor for the next run and lets go of the lease. */
+	async end(cursor: RotationCursor): Promise<void> {
+		this.ctx.storage.kv.put("cursor", cursor);
+		this.ctx.storage.kv.delete("leaseUntil");
+	}
+}

@@ -1,0 +1,79 @@
+/**
+ * The Cron Trigger's run of the key-rotation job (wrangler.toml `[triggers]`): takes the lease, runs
+ * one budgeted stretch of the walk (./key-rotation.ts), keeps the cursor, and logs what it did.
+ */
+import { clerkOrganizationStore } from "../clerk/organization-store.ts";
+import { loadConfig } from "../config/config.ts";
+import { settingsCache } from "../crm/settings-cache.ts";
+import { InternalFailure } from "../errors/api-error.ts";
+import { log } from "../middleware/log.ts";
+import { type RotationRun, rotateKeys } from "./key-rotation.ts";
+
+/** Longer than any run can take (its Clerk calls are bounded in number and time): a crashed run's lease expires. */
+const LEASE_MS = 15 * 60 * 1000;
+
+/**
+ * @example
+ * export default { scheduled: (_controller, env, ctx) => ctx.waitUntil(runKeyRotation(env)) };
+ */
+export async function runKeyRotation(env: Env, now: () => number = Date.now): Promise<void> {
+	let config: ReturnType<typeof loadConfig>;
+	try {
+		config = loadConfig(env);
+	} catch (error) {
+		const cause = error instanceof InternalFailure ? error.logFields() : { msg: "unexpected error" };
+		log("error", { msg: "key rotation not run", cause });
+		return;
+	}
+	const keyRing = config.encryptionKeys;
+	if (!keyRing) {
+		log("info", {
+			msg: "key rotation not run",
+			reason: "CRM_ENCRYPTION_KEYS is not set: keys are stored in plaintext",
+		});
+		return;
+	}
+	// One cursor per Clerk instance: the walk is over that instance's organizations.
+	const state = env.KEY_ROTATION.get(env.KEY_ROTATION.idFromName(config.clerkApiUrl));
+	const cursor = await state.begin(now(), LEASE_MS);
+	if (!cursor) {
+		log("info", { msg: "key rotation not run", reason: "another run holds the lease" });
+		return;
+	}
+	const cache = settingsCache(env.SETTINGS_CACHE, config, (fields) => log("warn", fields));
+	let run: RotationRun | undefined;
+	try {
+		run = await rotateKeys(cursor, {
+			store: clerkOrganizationStore(config),
+			keyRing,
+			clerkCallsPerRun: config.rotationClerkCallsPerRun,
+			// The GET body does not change, but a save racing the re-seal could have: read Clerk again.
+			resealed: (orgId) => cache.forget(orgId),
+		});
+	} finally {
+		await state.end(run?.cursor ?? cursor);
+	}
+	logRun(run, keyRing.primaryId);
+}
+
+function logRun(run: RotationRun, currentKid: string): void {
+	const { cursor, completedPass, stoppedBy } = run;
+	log(stoppedBy ? "warn" : "info", {
+		msg: "key rotation run",
+		currentKid,
+		clerkCalls: run.clerkCalls,
+		resealed: run.resealedThisRun,
+		...(stoppedBy ? { stoppedBy: `a Clerk call failed (${stoppedBy}); the next run resumes here` } : {}),
+		...(completedPass ? {} : { offset: cursor.offset, passSoFar: cursor.counts }),
+	});
+	if (completedPass) {
+		// The pass's census: records per key id. None under an old id means it can leave the ring.
+		log("info", {
+			msg: "key rotation pass complete",
+			currentKid,
+			records: completedPass.counts,
+			resealed: completedPass.resealed,
+			unopenable: completedPass.unopenable,
+		});
+	}
+}

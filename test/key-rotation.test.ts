@@ -1,0 +1,262 @@
+/**
+ * The key-rotation job, run as its Cron Trigger runs it (the Worker's `scheduled` handler), against a
+ * Clerk of its own: the in-process emulator under an origin no other test uses, so the job walks only
+ * this test's organizations and its cursor (one per Clerk API URL) starts fresh.
+ */
+import {
+	createExecutionContext,
+	createScheduledController,
+	env,
+	waitOnExecutionContext,
+} from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createEmulator, type Emulator } from "../emulator/emulator.ts";
+import { decryptApiKey, sealApiKey } from "../src/crypto/api-key-envelope.ts";
+import { parseKeyRing } from "../src/crypto/key-ring.ts";
+import worker from "../src/index.ts";
+import { TEST_CLERK_SECRET_KEY } from "./constants.ts";
+import { captureLogs } from "./support/logs.ts";
+
+const OLD = "k2025:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const NEW = "k2026:HxwdHhscGRgXFhUUExIREA8ODQwLCgkIBwYFBAMCAQA=";
+const ROTATED = `${NEW},${OLD}`;
+const realFetch = globalThis.fetch;
+let clerks = 0;
+
+afterEach(() => {
+	vi.unstubAllGlobals();
+});
+
+/** A Clerk for this test alone: the emulator answering at an origin of its own. */
+function ownClerk() {
+	const clerk = createEmulator({ secretKey: TEST_CLERK_SECRET_KEY });
+	const url = `https://clerk-${++clerks}-${crypto.randomUUID().slice(0, 8)}.rotation.test`;
+	vi.stubGlobal("fetch", (input: RequestInfo | URL, init?: RequestInit) => {
+		const request = new Request(input, init);
+		return request.url.startsWith(url) ? clerk.fetch(request) : realFetch(request);
+	});
+	return { clerk, url };
+}
+
+async function control(clerk: Emulator, method: string, path: string, body?: unknown) {
+	const response = await clerk.fetch(
+		new Request(`http://control/__emulator${path}`, {
+			method,
+			headers: { "Content-Type": "application/json" },
+			...(body === undefined ? {} : { body: JSON.stringify(body) }),
+		}),
+	);
+	return response.status === 204 ? undefined : response.json();
+}
+
+async function organizationWith(clerk: Emulator, crm?: unknown, id = newOrgId()): Promise<string> {
+	const seed = { id, ...(crm === undefined ? {} : { private_metadata: { crm, other: "kept" } }) };
+	await control(clerk, "POST", "/organizations", seed);
+	return id;
+}
+
+const newOrgId = () => `org_${crypto.randomUUID().replaceAll("-", "")}`;
+
+const crmOf = (clerk: Emulator, orgId: string) =>
+	clerk.organizations.get(orgId)?.private_metadata.crm as Record<string, unknown> & { apiKey: unknown };
+
+/** A Close record of `orgId` whose key is sealed with `ring`'s first key. */
+async function sealedRecord(orgId: string, ring: string, apiKey: string) {
+	const keyRing = parseKeyRing(ring);
+	if (!keyRing) throw new Error("test ring");
+	return {
+		provider: "close",
+		apiKey: await sealApiKey(apiKey, orgId, keyRing),
+		apiKeyLast4: apiKey.slice(-4),
+		connectedAt: "2026-01-15T10:30:00.000Z",
+		connectedBy: "user_before",
+	};
+}
+
+/** Organizations whose keys the old key sealed, with each one's key (`api_rot<n>.secret…`), oldest first. */
+async function sealedWithOld(clerk: Emulator, count: number) {
+	const keys = new Map<string, string>();
+	for (let i = 0; i < count; i++) {
+		const orgId = newOrgId();
+		const apiKey = `api_rot${i}.secret${i}secret${i}secret${i}`;
+		await organizationWith(clerk, await sealedRecord(orgId, OLD, apiKey), orgId);
+		keys.set(orgId, apiKey);
+	}
+	return keys;
+}
+
+/** One run of the Cron Trigger with this configuration. */
+async function cronRun(vars: Record<string, string>) {
+	const ctx = createExecutionContext();
+	await worker.scheduled(createScheduledController({ cron: "*/5 * * * *" }), { ...env, ...vars } as Env, ctx);
+	await waitOnExecutionContext(ctx);
+}
+
+describe("the key-rotation job", () => {
+	it("re-seals every record of an old key id under the current one, within its Clerk budget per run, until the pass is complete", async () => {
+		const { clerk, url } = ownClerk();
+		const keys = await sealedWithOld(clerk, 7);
+		const currentId = newOrgId();
+		const current = await organizationWith(
+			clerk,
+			await sealedRecord(currentId, NEW, "api_cur.currentcurrent"),
+			currentId,
+		);
+		const plaintext = await organizationWith(clerk, {
+			provider: "bullhorn",
+			apiKey: "bh-plain-key-000000",
+			connectedAt: "2026-01-15T10:30:00.000Z",
+		});
+		const unreadable = await organizationWith(clerk, { provider: "hubspot" });
+		await organizationWith(clerk);
+		const before = {
+			plaintext: crmOf(clerk, plaintext),
+			unreadable: crmOf(clerk, unreadable),
+			current: crmOf(clerk, current),
+		};
+		const vars = { CLERK_API_URL: url, CRM_ENCRYPTION_KEYS: ROTATED, CRM_ROTATION_CLERK_CALLS_PER_RUN: "3" };
+		const logs = captureLogs();
+
+		const callsPerRun: number[] = [];
+		for (let run = 0; run < 10 && !logs.lines.some((line) => line.includes("pass complete")); run++) {
+			const callsBefore = clerk.calls.length;
+			await cronRun(vars);
+			callsPerRun.push(clerk.calls.length - callsBefore);
+		}
+		// 7 re-seals and the page reads, never more than 3 Clerk calls a run.
+		expect(callsPerRun).toEqual([3, 3, 3, 2]);
+		expect(Math.max(...callsPerRun)).toBeLessThanOrEqual(3);
+
+		const ring = parseKeyRing(ROTATED);
+		for (const [orgId, apiKey] of keys) {
+			const crm = crmOf(clerk, orgId);
+			expect(crm.apiKey).toMatchObject({ kid: "k2026" });
+			expect(await decryptApiKey(crm, orgId, ring ?? undefined)).toBe(apiKey);
+			expect(crm).toMatchObject({
+				provider: "close",
+				apiKeyLast4: apiKey.slice(-4),
+				connectedBy: "user_before",
+			});
+			expect(clerk.organizations.get(orgId)?.private_metadata.other).toBe("kept");
+		}
+		// Plaintext is counted, never sealed (it could have been planted); the rest is left as it was.
+		expect(crmOf(clerk, plaintext)).toEqual(before.plaintext);
+		expect(crmOf(clerk, unreadable)).toEqual(before.unreadable);
+		expect(crmOf(clerk, current)).toEqual(before.current);
+
+		const entries = logs.entries();
+		expect(entries.filter((entry) => entry.msg === "key rotation pass complete")).toEqual([
+			{
+				level: "info",
+				msg: "key rotation pass complete",
+				currentKid: "k2026",
+				records: { k2026: 8, plaintext: 1, unreadable: 1 },
+				resealed: 7,
+				unopenable: 0,
+			},
+		]);
+		expect(entries[0]).toEqual({
+			level: "info",
+			msg: "key rotation run",
+			currentKid: "k2026",
+			clerkCalls: 3,
+			resealed: 2,
+			// Newest first: the empty, unreadable, plaintext and current records, then two re-sealed.
+			offset: 6,
+			passSoFar: { k2026: 3, plaintext: 1, unreadable: 1 },
+		});
+
+		// The next run starts a new pass, and finds nothing left to do.
+		const callsBefore = clerk.calls.length;
+		await cronRun(vars);
+		expect(clerk.calls.slice(callsBefore).map((call) => call.method)).toEqual(["GET"]);
+	});
+
+	it("stops at a throttled Clerk call and resumes there on the next run", async () => {
+		const { clerk, url } = ownClerk();
+		const keys = await sealedWithOld(clerk, 3);
+		const [first] = [...keys.keys()].reverse(); // the newest is walked first
+		await control(clerk, "POST", "/faults", {
+			organization: first,
+			faults: [{ status: 429, retryAfter: "30" }],
+		});
+		const vars = { CLERK_API_URL: url, CRM_ENCRYPTION_KEYS: ROTATED, CRM_ROTATION_CLERK_CALLS_PER_RUN: "10" };
+		const logs = captureLogs();
+
+		await cronRun(vars);
+		expect(logs.entries()).toEqual([
+			{
+				level: "warn",
+				msg: "key rotation run",
+				currentKid: "k2026",
+				clerkCalls: 2,
+				resealed: 0,
+				stoppedBy: "a Clerk call failed (UpstreamError); the next run resumes here",
+				offset: 0,
+				passSoFar: {},
+			},
+		]);
+		await cronRun(vars);
+		for (const orgId of keys.keys()) expect(crmOf(clerk, orgId).apiKey).toMatchObject({ kid: "k2026" });
+		expect(logs.entries().at(-1)).toMatchObject({
+			msg: "key rotation pass complete",
+			records: { k2026: 3 },
+			resealed: 3,
+		});
+	});
+
+	it("leaves a record whose key id the ring lacks as it is, and counts it", async () => {
+		const { clerk, url } = ownClerk();
+		const orgId = newOrgId();
+		const lost = await sealedRecord(
+			orgId,
+			"k2020:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+			"api_lost.lostlost",
+		);
+		await organizationWith(clerk, lost, orgId);
+		const logs = captureLogs();
+		await cronRun({ CLERK_API_URL: url, CRM_ENCRYPTION_KEYS: ROTATED });
+		expect(crmOf(clerk, orgId)).toEqual(lost);
+		expect(logs.entries().at(-1)).toMatchObject({
+			msg: "key rotation pass complete",
+			records: { k2020: 1 },
+			resealed: 0,
+			unopenable: 1,
+		});
+	});
+
+	it("does nothing without a key ring, and says so", async () => {
+		const { clerk, url } = ownClerk();
+		await organizationWith(clerk, {
+			provider: "bullhorn",
+			apiKey: "bh-plain-key-000000",
+			connectedAt: "2026-01-15T10:30:00.000Z",
+		});
+		const logs = captureLogs();
+		await cronRun({ CLERK_API_URL: url });
+		expect(clerk.calls).toEqual([]);
+		expect(logs.entries()).toEqual([
+			{
+				level: "info",
+				msg: "key rotation not run",
+				reason: "CRM_ENCRYPTION_KEYS is not set: keys are stored in plaintext",
+			},
+		]);
+	});
+
+	it("never runs twice at once: a run that finds the lease held makes no Clerk call", async () => {
+		const { clerk, url } = ownClerk();
+		await sealedWithOld(clerk, 2);
+		await control(clerk, "POST", "/faults", {
+			organization: "organizations",
+			faults: [{ kind: "slow", ms: 200 }],
+		});
+		const logs = captureLogs();
+		const vars = { CLERK_API_URL: url, CRM_ENCRYPTION_KEYS: ROTATED };
+		await Promise.all([cronRun(vars), cronRun(vars)]);
+		expect(logs.entries().filter((entry) => entry.msg === "key rotation not run")).toEqual([
+			{ level: "info", msg: "key rotation not run", reason: "another run holds the lease" },
+		]);
+		expect(clerk.calls.filter((call) => call.target === "organizations")).toHaveLength(1);
+	});
+});

@@ -1,0 +1,94 @@
+/**
+ * `npm run -s keys:report`, run as an operator runs it (a child process with CLERK_SECRET_KEY and
+ * CLERK_API_URL in its environment), against an emulated Clerk instance of its own.
+ */
+import { execFile } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEmulator } from "../../emulator/server.ts";
+
+const SECRET = "sk_test_keys_report_000000000000";
+let clerk: Awaited<ReturnType<typeof startEmulator>>;
+
+const envelope = (kid: string) => ({
+	v: 1,
+	alg: "A256GCM",
+	kid,
+	iv: "AAAAAAAAAAAAAAAA",
+	ct: "AAAAAAAAAAAAAAAAAAAAAA==",
+});
+const record = (apiKey: unknown) => ({ provider: "close", apiKey, connectedAt: "2026-01-15T10:30:00.000Z" });
+
+beforeAll(async () => {
+	clerk = await startEmulator({ secretKey: SECRET });
+	const seeds = [
+		record(envelope("k2026")),
+		record(envelope("k2026")),
+		record(envelope("k2025")),
+		record("api_plain.secret"),
+		{ provider: "hubspot" },
+		undefined,
+	];
+	// 501 organizations in all, so the report reads a second page (Clerk's pages hold 500).
+	for (let i = 0; i < 495; i++) seeds.push(undefined);
+	for (const crm of seeds) {
+		await fetch(`${clerk.url}/__emulator/organizations`, {
+			method: "POST",
+			headers: { "Content-Type": "application/json" },
+			body: JSON.stringify(crm === undefined ? {} : { private_metadata: { crm } }),
+		});
+	}
+});
+afterAll(() => clerk.close());
+
+function report(
+	args: string[],
+	env: Record<string, string> = { CLERK_SECRET_KEY: SECRET, CLERK_API_URL: clerk.url },
+) {
+	return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+		execFile(
+			process.execPath,
+			["scripts/keys-report.ts", ...args],
+			// Only these variables: nothing of the test runner's environment leaks in.
+			{ env: { PATH: process.env.PATH ?? "", ...env } as unknown as NodeJS.ProcessEnv },
+			(error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+		);
+	});
+}
+
+describe("npm run keys:report", () => {
+	it("counts the records each key id seals, plaintext and unreadable ones apart, over every page", async () => {
+		const { code, stdout } = await report(["--json"]);
+		expect(code).toBe(0);
+		expect(JSON.parse(stdout)).toEqual({
+			organizations: 501,
+			records: { k2026: 2, k2025: 1, plaintext: 1, unreadable: 1 },
+		});
+	});
+
+	it("--retired fails (exit 1) while a record still names the key id, and passes once none does", async () => {
+		const inUse = await report(["--retired", "k2025"]);
+		expect(inUse.code).toBe(1);
+		expect(inUse.stdout).toContain("k2025                    1");
+		expect(inUse.stderr).toBe(
+			"k2025 still seals 1 record(s): keep it in CRM_ENCRYPTION_KEYS until the rotation job has re-sealed them\n",
+		);
+		const gone = await report(["--retired", "k2024"]);
+		expect(gone.code).toBe(0);
+		expect(gone.stderr).toBe("no record is sealed with k2024: it can leave CRM_ENCRYPTION_KEYS\n");
+	});
+
+	it("exits 2 with the cause when Clerk refuses the secret or none is set, never printing it", async () => {
+		const refused = await report([], {
+			CLERK_SECRET_KEY: "sk_test_wrong_secret_0000",
+			CLERK_API_URL: clerk.url,
+		});
+		expect(refused.code).toBe(2);
+		expect(refused.stderr).toContain(
+			"could not read the organizations from Clerk: CLERK_SECRET_KEY was refused by Clerk (HTTP 401)",
+		);
+		expect(refused.stderr).not.toContain("sk_test_wrong_secret_0000");
+		const unset = await report([], { CLERK_API_URL: clerk.url });
+		expect(unset.code).toBe(2);
+		expect(unset.stderr).toContain("CLERK_SECRET_KEY is not set");
+	});
+});
