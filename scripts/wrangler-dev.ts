@@ -37,6 +37,8 @@ export interface WranglerDevOptions {
 	cliVars?: Record<string, string>;
 	/** Keep the Worker's log lines in `output()` (the benchmark turns them off: they cost throughput). */
 	logs?: boolean;
+	/** `--test-scheduled`: `GET /__scheduled?cron=…` runs the Worker's Cron Trigger. */
+	testScheduled?: boolean;
 	/** Longest wait for the first answer. */
 	readyTimeoutMs?: number;
 }
@@ -70,6 +72,7 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
 		`--inspector-port=${await freePort()}`,
 		`--persist-to=${join(stateDir, "state")}`,
 		"--show-interactive-dev-session=false",
+		...(options.testScheduled ? ["--test-scheduled"] : []),
 		`--log-level=${options.logs ? "info" : "warn"}`,
 	];
 	// This Node (24, from the `node` devDependency): wrangler refuses the Node 20 a machine may carry.
