@@ -205,6 +205,33 @@ describe("the key-rotation job", () => {
 		});
 	});
 
+	it("seals legacy plaintext records too when CRM_ROTATION_SEAL_PLAINTEXT is true, and only then", async () => {
+		const { clerk, url } = ownClerk();
+		const record = {
+			provider: "bullhorn",
+			apiKey: "bh-legacy-key-000000",
+			connectedAt: "2026-01-15T10:30:00.000Z",
+		};
+		const orgId = await organizationWith(clerk, record);
+		const vars = { CLERK_API_URL: url, CRM_ENCRYPTION_KEYS: ROTATED };
+		await cronRun(vars);
+		expect(crmOf(clerk, orgId)).toEqual(record);
+
+		const logs = captureLogs();
+		await cronRun({ ...vars, CRM_ROTATION_SEAL_PLAINTEXT: "true" });
+		const crm = crmOf(clerk, orgId);
+		expect(crm).toEqual({
+			...record,
+			apiKey: { v: 1, alg: "A256GCM", kid: "k2026", iv: expect.any(String), ct: expect.any(String) },
+		});
+		expect(await decryptApiKey(crm, orgId, ROTATED)).toBe("bh-legacy-key-000000");
+		expect(logs.entries().at(-1)).toMatchObject({
+			msg: "key rotation pass complete",
+			records: { k2026: 1 },
+			resealed: 1,
+		});
+	});
+
 	it("leaves a record whose key id the ring lacks as it is, and counts it", async () => {
 		const { clerk, url } = ownClerk();
 		const orgId = newOrgId();

@@ -22,6 +22,11 @@ export interface Config {
 	staleIfErrorMs: number;
 	/** Most Clerk calls one run of the key-rotation job makes (a page read or a re-sealed record each). */
 	rotationClerkCallsPerRun: number;
+	/**
+	 * Whether the key-rotation job also seals plaintext records: on only while an operator migrates the
+	 * records saved before the ring existed (a plaintext record could also have been planted).
+	 */
+	rotationSealsPlaintext: boolean;
 }
 
 const required = (name: string) =>
@@ -86,6 +91,18 @@ const seconds = (name: string, fallback: number) =>
 		z.transform((value) => value * 1000),
 	);
 
+/** "true" or "false" (default false): a switch an operator turns on on purpose. */
+const flag = (name: string) =>
+	z.pipe(
+		z._default(z.string(), "false"),
+		z.transform((value, ctx) => {
+			const text = value.trim().toLowerCase();
+			if (text === "true" || text === "false" || text === "") return text === "true";
+			ctx.issues.push({ code: "custom", input: value, message: `${name} must be true or false` });
+			return z.NEVER;
+		}),
+	);
+
 const envSchema = z.object({
 	CLERK_SECRET_KEY: required("CLERK_SECRET_KEY"),
 	CLERK_JWT_KEY: required("CLERK_JWT_KEY"),
@@ -98,6 +115,7 @@ const envSchema = z.object({
 	CRM_CACHE_STALE_IF_ERROR_SECONDS: seconds("CRM_CACHE_STALE_IF_ERROR_SECONDS", 300),
 	// Clerk allows 100 (development) or 1000 (production) Backend API requests per 10 s for the whole
 	// instance: the job takes a small share of that at a time.
+	CRM_ROTATION_SEAL_PLAINTEXT: flag("CRM_ROTATION_SEAL_PLAINTEXT"),
 	CRM_ROTATION_CLERK_CALLS_PER_RUN: wholeNumber(
 		"CRM_ROTATION_CLERK_CALLS_PER_RUN",
 		25,
@@ -136,6 +154,7 @@ export function loadConfig(env: object): Config {
 		cacheTtlMs: vars.CRM_CACHE_TTL_SECONDS,
 		staleIfErrorMs: vars.CRM_CACHE_STALE_IF_ERROR_SECONDS,
 		rotationClerkCallsPerRun: vars.CRM_ROTATION_CLERK_CALLS_PER_RUN,
+		rotationSealsPlaintext: vars.CRM_ROTATION_SEAL_PLAINTEXT,
 	};
 	cache.set(env, config);
 	return config;

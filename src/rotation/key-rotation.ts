@@ -6,9 +6,11 @@
  * stops at the first throttled or failed call; the next run resumes where this one stopped. A pass ends
  * at the last page; the next run starts a new pass.
  *
- * Plaintext records are counted, never sealed: with a ring configured, a plaintext key in the metadata
- * may have been planted by anyone who can write Clerk metadata, and sealing it would make it trusted
- * (the RPC entrypoint refuses it; its admin reconnects). Records that do not open (a key id the ring
+ * Plaintext records are counted, and sealed only when `CRM_ROTATION_SEAL_PLAINTEXT` is "true": with a
+ * ring configured, a plaintext key in the metadata is either legacy (saved before the ring existed) or
+ * planted by anyone who can write Clerk metadata, and sealing a planted one would make it trusted (the
+ * RPC entrypoint refuses plaintext). Only an operator who knows the plaintext records are legacy — right
+ * after setting the first ring — turns it on, for one pass. Records that do not open (a key id the ring
  * lacks, tampering) are counted under their key id and left as they are.
  */
 import { DurableObject } from "cloudflare:workers";
@@ -49,6 +51,8 @@ export interface RotationDependencies {
 	store: OrganizationStore;
 	keyRing: KeyRing;
 	clerkCallsPerRun: number;
+	/** Seal plaintext records too (the operator vouches that they are legacy). */
+	sealPlaintext: boolean;
 	/** Told after a record was re-sealed, so the organization's cached settings are read again. */
 	resealed(orgId: string): Promise<void>;
 }
@@ -71,7 +75,8 @@ export async function rotateKeys(cursor: RotationCursor, deps: RotationDependenc
 				const crm = organization.privateMetadata[METADATA_KEY];
 				const sealing = sealingOf(crm);
 				const stale =
-					sealing !== null && typeof sealing === "object" && sealing.kid !== deps.keyRing.primaryId;
+					(sealing === "plaintext" && deps.sealPlaintext) ||
+					(sealing !== null && typeof sealing === "object" && sealing.kid !== deps.keyRing.primaryId);
 				// Out of budget for this record's write: the next run reads this page again from here.
 				if (stale && budgetLeft() === 0) return run;
 				const after = stale ? await reseal(organization.id, crm, deps, run) : sealing;
@@ -91,7 +96,7 @@ export async function rotateKeys(cursor: RotationCursor, deps: RotationDependenc
 	return run;
 }
 
-/** Re-seals one record under the ring's current key; the sealing it is left with. */
+/** (Re-)seals one record under the ring's current key; the sealing it is left with. */
 async function reseal(orgId: string, crm: unknown, deps: RotationDependencies, run: RotationRun) {
 	const record = storedRecordSchema.parse(crm);
 	let apiKey: string;

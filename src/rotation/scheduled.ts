@@ -47,6 +47,7 @@ export async function runKeyRotation(env: Env, now: () => number = Date.now): Pr
 			store: clerkOrganizationStore(config),
 			keyRing,
 			clerkCallsPerRun: config.rotationClerkCallsPerRun,
+			sealPlaintext: config.rotationSealsPlaintext,
 			// The GET body does not change, but a save racing the re-seal could have: read Clerk again.
 			resealed: (orgId) => cache.forget(orgId),
 		});
