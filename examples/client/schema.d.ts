@@ -65,7 +65,7 @@ export interface paths {
         delete?: never;
         /**
          * CORS preflight
-         * @description As for the settings path: `Access-Control-Allow-*` headers only for the front-end origins the deployment allows.
+         * @description Answered for browsers; the `Access-Control-Allow-*` headers are present only for the front-end origins the deployment allows. With no origins configured, a plain answer with `Allow` and no `Access-Control-*` header.
          */
         options: operations["preflightCrmVerify"];
         head?: never;

@@ -31,6 +31,20 @@ const ok = (description: string, schemaId: string, links?: Record<string, unknow
  */
 const HEAD_TOO = " `HEAD` on this path answers as `GET` does — same status and headers — without a body.";
 
+/** OPTIONS on a settings path: the CORS preflight, the same for each. */
+const preflight = (operationId: string) => ({
+	tags: ["CRM settings"],
+	operationId,
+	summary: "CORS preflight",
+	description:
+		"Answered for browsers; the `Access-Control-Allow-*` headers are present only for the front-end origins the deployment allows. With no origins configured, a plain answer with `Allow` and no `Access-Control-*` header.",
+	security: [],
+	responses: {
+		204: { description: "Preflight answered.", headers: COMMON_HEADERS },
+		500: responseRef("InternalError"),
+	},
+});
+
 /** The read that shows what a write left behind. */
 const readBack = (description: string) => ({
 	getCrmSettings: { operationId: "getCrmSettings", description },
@@ -134,18 +148,7 @@ export function operationPaths() {
 					503: responseRef("UpstreamUnavailable"),
 				},
 			},
-			options: {
-				tags: ["CRM settings"],
-				operationId: "preflightCrmSettings",
-				summary: "CORS preflight",
-				description:
-					"Answered for browsers; the `Access-Control-Allow-*` headers are present only for the front-end origins the deployment allows. With no origins configured, a plain answer with `Allow` and no `Access-Control-*` header.",
-				security: [],
-				responses: {
-					204: { description: "Preflight answered.", headers: COMMON_HEADERS },
-					500: responseRef("InternalError"),
-				},
-			},
+			options: preflight("preflightCrmSettings"),
 		},
 		[VERIFY_PATH]: {
 			parameters: [{ $ref: "#/components/parameters/RequestId" }],
@@ -170,18 +173,7 @@ export function operationPaths() {
 					503: responseRef("UpstreamUnavailable"),
 				},
 			},
-			options: {
-				tags: ["CRM settings"],
-				operationId: "preflightCrmVerify",
-				summary: "CORS preflight",
-				description:
-					"As for the settings path: `Access-Control-Allow-*` headers only for the front-end origins the deployment allows.",
-				security: [],
-				responses: {
-					204: { description: "Preflight answered.", headers: COMMON_HEADERS },
-					500: responseRef("InternalError"),
-				},
-			},
+			options: preflight("preflightCrmVerify"),
 		},
 		[HEALTH_PATH]: {
 			get: {

@@ -179,7 +179,7 @@ export function crmSettingsService({
 		async reportRejected(orgId: string, connectedAt: string): Promise<boolean> {
 			const record = await readStoredRecord(store, orgId);
 			if (!record || record.connectedAt !== connectedAt) return false;
-			if (statusOf(record) !== "rejected") {
+			if (healthOf(record).status !== "rejected") {
 				await recordHealth(orgId, record, { status: "rejected", checkedAt: now().toISOString() });
 			}
 			return true;
@@ -237,9 +237,15 @@ async function openStoredKey(record: StoredRecord, orgId: string, keyRing: KeyRi
 	}
 }
 
-/** A record's status; records saved before it existed have none and are told by `verifiedAt`. */
-function statusOf(record: StoredRecord): ConnectionStatus {
-	return record.status ?? (record.verifiedAt ? "verified" : "unverified");
+/**
+ * A record's health as GET and the RPC show it. Records saved before `status` and `checkedAt` existed
+ * are told by `verifiedAt`, the one check they could have had.
+ */
+export function healthOf(record: StoredRecord): { status: ConnectionStatus; checkedAt: string | null } {
+	return {
+		status: record.status ?? (record.verifiedAt ? "verified" : "unverified"),
+		checkedAt: record.checkedAt ?? record.verifiedAt ?? null,
+	};
 }
 
 export type CrmSettingsService = ReturnType<typeof crmSettingsService>;
@@ -320,7 +326,7 @@ function toSettingsResponse(record: StoredRecord): SettingsResponse {
 			: typeof record.apiKey === "string"
 				? visibleLast4(record.provider, record.apiKey)
 				: null;
-	const checkedAt = record.checkedAt ?? record.verifiedAt;
+	const { status, checkedAt } = healthOf(record);
 	return {
 		connected: true,
 		provider: record.provider,
@@ -329,7 +335,7 @@ function toSettingsResponse(record: StoredRecord): SettingsResponse {
 		...(record.apiKeyId ? { apiKeyId: record.apiKeyId } : {}),
 		...(record.connectedBy ? { connectedBy: record.connectedBy } : {}),
 		...(record.verifiedAt ? { verifiedAt: record.verifiedAt } : {}),
-		status: statusOf(record),
+		status,
 		...(checkedAt ? { checkedAt } : {}),
 	};
 }

@@ -11,7 +11,7 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { isClerkOrganizationId } from "../auth/session.ts";
 import { loadConfig } from "../config/config.ts";
 import type { ConnectionStatus, Provider } from "../crm/schemas.ts";
-import type { RejectionReason } from "../crm/settings-service.ts";
+import { healthOf, type RejectionReason } from "../crm/settings-service.ts";
 import { ApiError, InternalFailure } from "../errors/api-error.ts";
 import { log } from "../middleware/log.ts";
 import { crmSettingsFor } from "../middleware/services.ts";
@@ -53,8 +53,7 @@ export class CrmCredentials extends WorkerEntrypoint<Env> {
 				apiKey,
 				apiKeyId: record.apiKeyId ?? null,
 				connectedAt: record.connectedAt,
-				status: record.status ?? (record.verifiedAt ? "verified" : "unverified"),
-				checkedAt: record.checkedAt ?? record.verifiedAt ?? null,
+				...healthOf(record),
 			};
 		});
 	}
