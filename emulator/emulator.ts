@@ -239,10 +239,13 @@ export function createEmulator(options: EmulatorOptions) {
 	});
 
 	// Control endpoints
+	// One seed, or an array of them to create many organizations in one request (oldest first).
 	app.post("/__emulator/organizations", async (c) => {
-		const seed = await c.req.json<{ id?: string; public_metadata?: Metadata; private_metadata?: Metadata }>();
-		const id = seed.id ?? `org_${crypto.randomUUID().replaceAll("-", "")}`;
-		return c.json(createOrganization(id, seed), 201);
+		type Seed = { id?: string; public_metadata?: Metadata; private_metadata?: Metadata };
+		const body = await c.req.json<Seed | Seed[]>();
+		const create = (seed: Seed) =>
+			createOrganization(seed.id ?? `org_${crypto.randomUUID().replaceAll("-", "")}`, seed);
+		return c.json(Array.isArray(body) ? body.map(create) : create(body), 201);
 	});
 	app.get("/__emulator/organizations/:id", (c) => {
 		const organization = organizations.get(c.req.param("id"));

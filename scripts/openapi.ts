@@ -1,7 +1,8 @@
 /**
  * `npm run openapi`: writes src/openapi/openapi.json, the OpenAPI document the Worker serves, from the
- * zod schemas, and docs/api-reference.md from that document. `npm test` runs it first; CI runs it and
- * fails when the committed files differ from what it writes.
+ * zod schemas, and docs/api-reference.md from that document. `npm run dev` runs it first. `npm test` does
+ * not (it would hide a stale document): it fails while the committed one differs from what this writes,
+ * and CI runs this and fails when either committed file differs.
  */
 import { writeFileSync } from "node:fs";
 import { buildOpenApiDocument } from "./openapi/document.ts";
