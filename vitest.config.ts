@@ -3,16 +3,17 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { configDefaults, defineConfig } from "vitest/config";
 import { TEST_CLERK_SECRET_KEY, TEST_FRONTEND_ORIGIN } from "./test/constants.ts";
 
-// Two projects, one `npm test`. "workers": every test of the Worker runs inside workerd with its real
-// wrangler.toml; only the upstream URLs and the secrets are replaced, pointing at the emulator and the
-// key pair that test/global-setup.ts made. "node": checks that need Node, such as the OpenAPI validator,
-// which compiles schemas with `new Function` — something workerd forbids.
-
 // Every organization a test creates gets its own settings-cache Durable Object, whose SQLite file workerd
 // writes under the OS temporary directory. On a disk each new file costs about 8 ms of syncing, and the
 // batteries create hundreds; where Linux offers a RAM disk, the run keeps its temporary files there.
 if (existsSync("/dev/shm") && !process.env.TMPDIR) process.env.TMPDIR = "/dev/shm";
+// Node keeps the code it compiles for the next run (the node project's workers, the processes they start).
+process.env.NODE_COMPILE_CACHE ??= "node_modules/.cache/node-compile";
 
+// Two projects, one `npm test`. "workers": every test of the Worker runs inside workerd with its real
+// wrangler.toml; only the upstream URLs and the secrets are replaced, pointing at the emulator and the
+// key pair that test/global-setup.ts made. "node": checks that need Node, such as the OpenAPI validator,
+// which compiles schemas with `new Function` — something workerd forbids.
 export default defineConfig({
 	test: {
 		// Each request logs a JSON line; show them only for a failing test.
@@ -71,6 +72,8 @@ export default defineConfig({
 				test: {
 					name: "node",
 					environment: "node",
+					// One module graph per worker, as in "workers": these files keep no state between them.
+					isolate: false,
 					include: ["test/node/**/*.test.ts"],
 				},
 			},
