@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type ApiResponse, expectErrorShape, SETTINGS_URL } from "../support/api.ts";
-import { clerkCalls, newOrganization } from "../support/emulator.ts";
+import { clerkCalls, organizationSupply } from "../support/emulator.ts";
 import { watchForLeaks } from "../support/leaks.ts";
 import { tokenFor } from "../support/tokens.ts";
 import { BODY_FUZZ } from "./seeds.ts";
@@ -225,10 +225,11 @@ describe("POST with arbitrary bodies, content types and headers", () => {
 		const watch = watchForLeaks();
 		watch.secret(CANARY);
 		let accepted = 0;
+		const nextOrganization = organizationSupply();
 
 		await fc.assert(
 			fc.asyncProperty(body, contentType, extraHeaders, async (payload, type, headers) => {
-				const orgId = await newOrganization();
+				const orgId = await nextOrganization();
 				const request = new Request(SETTINGS_URL, {
 					method: "POST",
 					headers: {

@@ -20,7 +20,7 @@ import { describe, expect, inject, it } from "vitest";
 import { base64url, generateSigningKeyPair, importSigningKey, signToken } from "../../emulator/tokens.ts";
 import { TEST_FRONTEND_ORIGIN } from "../constants.ts";
 import { errorBody, SETTINGS_URL } from "../support/api.ts";
-import { callsOfEach, newOrganization } from "../support/emulator.ts";
+import { callsOfEach, newOrganization, organizationSupply } from "../support/emulator.ts";
 import { watchForLeaks } from "../support/leaks.ts";
 import { hs256Signature, testClaims, testSigningKey } from "../support/tokens.ts";
 import { TOKEN_FUZZ } from "./seeds.ts";
@@ -406,10 +406,11 @@ describe("GET with a mutated session token", () => {
 		// An organization no case has read yet. A case whose token reads nothing leaves its organization
 		// unread (no Clerk call, no cache), so the next case can name it: fewer round trips to the emulator.
 		let unread: string | undefined;
+		const nextOrganization = organizationSupply({ private_metadata: { crm: MINE_RECORD } });
 
 		await fc.assert(
 			fc.asyncProperty(fc.constantFrom<1 | 2>(2, 2, 1), mutation, async (version, m) => {
-				const mine = unread ?? (await newOrganization({ private_metadata: { crm: MINE_RECORD } }));
+				const mine = unread ?? (await nextOrganization());
 				const claims = testClaims({ orgId: mine, version, userId: "user_fuzz", sessionId: "sess_fuzz" });
 				const header = { alg: "RS256", kid: "ins_emulator", typ: "JWT" };
 				const token = await signToken(keys.RS256, claims, header);
