@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { configDefaults, defineConfig } from "vitest/config";
 import { TEST_CLERK_SECRET_KEY, TEST_FRONTEND_ORIGIN } from "./test/constants.ts";
@@ -8,7 +9,9 @@ import { TEST_CLERK_SECRET_KEY, TEST_FRONTEND_ORIGIN } from "./test/constants.ts
 // batteries create hundreds; where Linux offers a RAM disk, the run keeps its temporary files there.
 if (existsSync("/dev/shm") && !process.env.TMPDIR) process.env.TMPDIR = "/dev/shm";
 // Node keeps the code it compiles for the next run (the node project's workers, the processes they start).
-process.env.NODE_COMPILE_CACHE ??= "node_modules/.cache/node-compile";
+process.env.NODE_COMPILE_CACHE ??= fileURLToPath(
+	new URL("node_modules/.cache/node-compile", import.meta.url),
+);
 
 // Two projects, one `npm test`. "workers": every test of the Worker runs inside workerd with its real
 // wrangler.toml; only the upstream URLs and the secrets are replaced, pointing at the emulator and the
