@@ -45,6 +45,13 @@ export interface EmulatorOptions {
 	latencyMs?: number;
 }
 
+/** What `POST /__emulator/organizations` takes: an id (one is made up when absent) and metadata. */
+export interface OrganizationSeed {
+	id?: string;
+	public_metadata?: Metadata;
+	private_metadata?: Metadata;
+}
+
 export interface Organization {
 	object: "organization";
 	id: string;
@@ -241,9 +248,8 @@ export function createEmulator(options: EmulatorOptions) {
 	// Control endpoints
 	// One seed, or an array of them to create many organizations in one request (oldest first).
 	app.post("/__emulator/organizations", async (c) => {
-		type Seed = { id?: string; public_metadata?: Metadata; private_metadata?: Metadata };
-		const body = await c.req.json<Seed | Seed[]>();
-		const create = (seed: Seed) =>
+		const body = await c.req.json<OrganizationSeed | OrganizationSeed[]>();
+		const create = (seed: OrganizationSeed) =>
 			createOrganization(seed.id ?? `org_${crypto.randomUUID().replaceAll("-", "")}`, seed);
 		return c.json(Array.isArray(body) ? body.map(create) : create(body), 201);
 	});

@@ -6,7 +6,6 @@ import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator } from "../../emulator/server.ts";
 
-const COMPILE_CACHE = "node_modules/.cache/node-compile";
 const SECRET = "sk_test_keys_report_000000000000";
 let clerk: Awaited<ReturnType<typeof startEmulator>>;
 
@@ -48,12 +47,12 @@ function report(
 		execFile(
 			process.execPath,
 			["scripts/keys-report.ts", ...args],
-			// Only these variables: nothing of the test runner's environment leaks in. Node's compile cache
-			// spares each process compiling the same modules again (it halves each one's start).
+			// Only these variables: nothing of the test runner's environment leaks in but the compile cache
+			// vitest.config.ts sets, which spares each process compiling the same modules again.
 			{
 				env: {
 					PATH: process.env.PATH ?? "",
-					NODE_COMPILE_CACHE: COMPILE_CACHE,
+					...(process.env.NODE_COMPILE_CACHE ? { NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE } : {}),
 					...env,
 				} as unknown as NodeJS.ProcessEnv,
 			},

@@ -3,9 +3,8 @@
  * loopback emulator, or the in-process one while a test uses it (./in-process-emulator.ts).
  */
 import { inject } from "vitest";
-import type { Organization, RecordedCall } from "../../emulator/emulator.ts";
+import type { Organization, OrganizationSeed, RecordedCall } from "../../emulator/emulator.ts";
 import type { Fault } from "../../emulator/faults.ts";
-import type { Metadata } from "../../emulator/metadata-merge.ts";
 import { TEST_CLERK_SECRET_KEY } from "../constants.ts";
 
 const emulatorUrl = () => inject("emulatorUrl");
@@ -21,9 +20,7 @@ async function control<T>(method: string, path: string, body?: unknown): Promise
 }
 
 /** A new organization of its own, so that tests running side by side never share state. */
-export async function newOrganization(
-	seed: { private_metadata?: Metadata; public_metadata?: Metadata } = {},
-) {
+export async function newOrganization(seed: Omit<OrganizationSeed, "id"> = {}) {
 	const organization = await control<Organization>("POST", "/organizations", seed);
 	return organization.id;
 }
@@ -37,7 +34,7 @@ export async function newOrganization(
  * const orgId = await nextOrganization();
  */
 export function organizationSupply(
-	seed: { private_metadata?: Metadata; public_metadata?: Metadata } = {},
+	seed: Omit<OrganizationSeed, "id"> = {},
 	batchSize = 50,
 ): () => Promise<string> {
 	const ready: string[] = [];
