@@ -1,11 +1,14 @@
 /**
  * Reads that spare Clerk: the per-organization settings cache, through the public API. Time is the
- * test's: the Worker passes its clock to the cache, and the tests set it (`vi.setSystemTime`).
+ * test's: the Worker passes its clock to the cache, and the tests set it (`vi.setSystemTime`). Where
+ * Clerk fails, the Worker's retries wait on the fake clock of the in-process emulator instead of the
+ * real one.
  */
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { EXPECTED_MESSAGES, GOOD_CLOSE_API_KEY } from "./constants.ts";
 import { disconnect, errorBody, getSettings, saveSettings } from "./support/api.ts";
 import { clerkCalls, newOrganization, queueClerkFaults, writeInClerk } from "./support/emulator.ts";
+import { useInProcessEmulator } from "./support/in-process-emulator.ts";
 import { captureLogs } from "./support/logs.ts";
 import { tokenFor } from "./support/tokens.ts";
 
@@ -127,12 +130,13 @@ describe("read-your-writes", () => {
 	});
 
 	it("a write whose outcome is unknown (Clerk unavailable) makes the next GET ask Clerk", async () => {
+		const clock = useInProcessEmulator();
 		const orgId = await newOrganization({ private_metadata: { crm: STORED } });
 		const token = await tokenFor(orgId);
 		await getSettings({ token });
 		await queueClerkFaults(orgId, [{ status: 503 }, { status: 503 }, { status: 503 }]);
-		expect((await disconnect({ token })).status).toBe(503);
-		expect((await getSettings({ token })).body).toEqual(STORED_BODY);
+		expect((await clock.timed(() => disconnect({ token }))).value.status).toBe(503);
+		expect((await clock.timed(() => getSettings({ token }))).value.body).toEqual(STORED_BODY);
 		expect(await clerkReads(orgId)).toBe(2);
 	});
 
@@ -152,6 +156,7 @@ describe("Clerk throttling or failing", () => {
 	const longLivedToken = (orgId: string) => tokenFor(orgId, { expiresInSeconds: 3600 });
 
 	it("a GET for an organization read recently answers its last known settings, and the log says so", async () => {
+		const clock = useInProcessEmulator();
 		const orgId = await newOrganization({ private_metadata: { crm: STORED } });
 		const token = await longLivedToken(orgId);
 		await getSettings({ token });
@@ -159,7 +164,7 @@ describe("Clerk throttling or failing", () => {
 		advance(STALE_IF_ERROR_MS - 1);
 		await queueClerkFaults(orgId, CLERK_DOWN);
 		const logs = captureLogs();
-		const response = await getSettings({ token });
+		const { value: response } = await clock.timed(() => getSettings({ token }));
 		expect(response.status).toBe(200);
 		expect(response.body).toEqual(STORED_BODY);
 		expect(logs.entries()).toEqual([
@@ -180,13 +185,14 @@ describe("Clerk throttling or failing", () => {
 	});
 
 	it("past CRM_CACHE_STALE_IF_ERROR_SECONDS it answers 503 with Retry-After", async () => {
+		const clock = useInProcessEmulator();
 		const orgId = await newOrganization({ private_metadata: { crm: STORED } });
 		const token = await longLivedToken(orgId);
 		await getSettings({ token });
 
 		advance(STALE_IF_ERROR_MS);
 		await queueClerkFaults(orgId, CLERK_DOWN);
-		const response = await getSettings({ token });
+		const { value: response } = await clock.timed(() => getSettings({ token }));
 		expect(response.status).toBe(503);
 		expect(response.headers.get("Retry-After")).toBe("10");
 		expect(response.body).toEqual(

@@ -15,6 +15,7 @@ import {
 	queueClerkFaults,
 	queueCloseFaults,
 } from "./support/emulator.ts";
+import { useInProcessEmulator } from "./support/in-process-emulator.ts";
 import { captureLogs } from "./support/logs.ts";
 import { tokenFor } from "./support/tokens.ts";
 
@@ -55,26 +56,29 @@ describe("redirects are never followed", () => {
 	});
 });
 
+// The retries' backoff passes on the in-process emulator's fake clock instead of being waited out.
 describe("Clerk's 409 resource_locked", () => {
 	it("is retried: a write that meets another one once still succeeds", async () => {
+		const clock = useInProcessEmulator();
 		const orgId = await newOrganization();
 		await queueClerkFaults(orgId, [{ kind: "locked" }]);
-		const response = await saveSettings({
-			token: await tokenFor(orgId),
-			body: { provider: "close", apiKey: GOOD_CLOSE_API_KEY },
-		});
+		const token = await tokenFor(orgId);
+		const { value: response } = await clock.timed(() =>
+			saveSettings({ token, body: { provider: "close", apiKey: GOOD_CLOSE_API_KEY } }),
+		);
 		expect(response.status).toBe(200);
 		expect((await clerkCalls(orgId)).map((call) => call.method)).toEqual(["PATCH", "PATCH"]);
 		expect((await organization(orgId)).private_metadata).toMatchObject({ crm: { provider: "close" } });
 	});
 
 	it("if it persists past the retry budget: 503 UPSTREAM_UNAVAILABLE, nothing written", async () => {
+		const clock = useInProcessEmulator();
 		const orgId = await newOrganization();
 		await queueClerkFaults(orgId, [{ kind: "locked" }, { kind: "locked" }, { kind: "locked" }]);
-		const response = await saveSettings({
-			token: await tokenFor(orgId),
-			body: { provider: "close", apiKey: GOOD_CLOSE_API_KEY },
-		});
+		const token = await tokenFor(orgId);
+		const { value: response } = await clock.timed(() =>
+			saveSettings({ token, body: { provider: "close", apiKey: GOOD_CLOSE_API_KEY } }),
+		);
 		expect(response.status).toBe(503);
 		expect(response.headers.get("Retry-After")).toBe("10");
 		expect(response.body).toEqual(
