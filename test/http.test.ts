@@ -185,6 +185,17 @@ describe("configuration", () => {
 			"CLERK_JWT_KEY is not the PEM public key of a Clerk instance (2048-bit RSA)",
 		],
 		["CLERK_API_URL", { CLERK_API_URL: "not a url" }, "CLERK_API_URL is not a URL"],
+		// A page read and one record's fresh read and write: with 2, a run could never re-seal anything.
+		[
+			"CRM_ROTATION_CLERK_CALLS_PER_RUN",
+			{ CRM_ROTATION_CLERK_CALLS_PER_RUN: "2" },
+			"CRM_ROTATION_CLERK_CALLS_PER_RUN must be whole Clerk calls from 3 to 500",
+		],
+		[
+			"CRM_CACHE_TTL_SECONDS",
+			{ CRM_CACHE_TTL_SECONDS: "1.5" },
+			"CRM_CACHE_TTL_SECONDS must be whole seconds from 0 to 3600",
+		],
 	])("a bad %s → 500 for the client, a log line naming the variable", async (_name, env, problem) => {
 		await expectConfigurationError(env as EnvOverrides, problem);
 	});

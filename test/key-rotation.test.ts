@@ -27,15 +27,33 @@ afterEach(() => {
 	vi.unstubAllGlobals();
 });
 
-/** A Clerk for this test alone: the emulator answering at an origin of its own. */
-function ownClerk() {
+/**
+ * A Clerk for this test alone: the emulator answering at an origin of its own. `afterPageRead` runs once
+ * a page of organizations has been answered, before the job goes on: what an admin might do meanwhile.
+ */
+function ownClerk(afterPageRead?: (clerk: Emulator) => Promise<void>) {
 	const clerk = createEmulator({ secretKey: TEST_CLERK_SECRET_KEY });
 	const url = `https://clerk-${++clerks}-${crypto.randomUUID().slice(0, 8)}.rotation.test`;
-	vi.stubGlobal("fetch", (input: RequestInfo | URL, init?: RequestInit) => {
+	vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
 		const request = new Request(input, init);
-		return request.url.startsWith(url) ? clerk.fetch(request) : realFetch(request);
+		if (!request.url.startsWith(url)) return realFetch(request);
+		const response = await clerk.fetch(request);
+		if (afterPageRead && new URL(request.url).pathname === "/v1/organizations") await afterPageRead(clerk);
+		return response;
 	});
 	return { clerk, url };
+}
+
+/** A write to the organization's private metadata, as the settings API makes it (Clerk's deep merge). */
+async function adminWrites(clerk: Emulator, orgId: string, privateMetadata: Record<string, unknown>) {
+	const response = await clerk.fetch(
+		new Request(`https://clerk.test/v1/organizations/${orgId}/metadata`, {
+			method: "PATCH",
+			headers: { Authorization: `Bearer ${TEST_CLERK_SECRET_KEY}`, "Content-Type": "application/json" },
+			body: JSON.stringify({ private_metadata: privateMetadata }),
+		}),
+	);
+	if (!response.ok) throw new Error(`emulated admin write: ${response.status}`);
 }
 
 async function control(clerk: Emulator, method: string, path: string, body?: unknown) {
@@ -114,7 +132,7 @@ describe("the key-rotation job", () => {
 			unreadable: crmOf(clerk, unreadable),
 			current: crmOf(clerk, current),
 		};
-		const vars = { CLERK_API_URL: url, CRM_ENCRYPTION_KEYS: ROTATED, CRM_ROTATION_CLERK_CALLS_PER_RUN: "3" };
+		const vars = { CLERK_API_URL: url, CRM_ENCRYPTION_KEYS: ROTATED, CRM_ROTATION_CLERK_CALLS_PER_RUN: "5" };
 		const logs = captureLogs();
 
 		const callsPerRun: number[] = [];
@@ -123,9 +141,9 @@ describe("the key-rotation job", () => {
 			await cronRun(vars);
 			callsPerRun.push(clerk.calls.length - callsBefore);
 		}
-		// 7 re-seals and the page reads, never more than 3 Clerk calls a run.
-		expect(callsPerRun).toEqual([3, 3, 3, 2]);
-		expect(Math.max(...callsPerRun)).toBeLessThanOrEqual(3);
+		// A page read per run and 7 re-seals (a fresh read and a write each), never more than 5 calls a run.
+		expect(callsPerRun).toEqual([5, 5, 5, 3]);
+		expect(Math.max(...callsPerRun)).toBeLessThanOrEqual(5);
 
 		const ring = parseKeyRing(ROTATED);
 		for (const [orgId, apiKey] of keys) {
@@ -159,7 +177,7 @@ describe("the key-rotation job", () => {
 			level: "info",
 			msg: "key rotation run",
 			currentKid: "k2026",
-			clerkCalls: 3,
+			clerkCalls: 5,
 			resealed: 2,
 			// Newest first: the empty, unreadable, plaintext and current records, then two re-sealed.
 			offset: 6,
@@ -203,6 +221,36 @@ describe("the key-rotation job", () => {
 			records: { k2026: 3 },
 			resealed: 3,
 		});
+	});
+
+	it("leaves a connection an admin removed after the page was read removed", async () => {
+		let orgId = "";
+		const { clerk, url } = ownClerk((clerk) => adminWrites(clerk, orgId, { crm: null }));
+		[orgId] = [...(await sealedWithOld(clerk, 1)).keys()] as [string];
+		const logs = captureLogs();
+		await cronRun({ CLERK_API_URL: url, CRM_ENCRYPTION_KEYS: ROTATED });
+		// Clerk's merge drops a key set to null.
+		expect(clerk.organizations.get(orgId)?.private_metadata).toEqual({ other: "kept" });
+		// The page, the admin's write, the job's fresh read of the record, and no write of the job's.
+		expect(clerk.calls.map((call) => call.method)).toEqual(["GET", "PATCH", "GET"]);
+		expect(logs.entries().at(-1)).toMatchObject({
+			msg: "key rotation pass complete",
+			records: {},
+			resealed: 0,
+		});
+	});
+
+	it("keeps a key an admin saved after the page was read, not the one the page showed", async () => {
+		let orgId = "";
+		let saved: unknown;
+		const { clerk, url } = ownClerk(async (clerk) => {
+			saved = await sealedRecord(orgId, NEW, "api_new.savedafterthepage");
+			await adminWrites(clerk, orgId, { crm: saved });
+		});
+		[orgId] = [...(await sealedWithOld(clerk, 1)).keys()] as [string];
+		await cronRun({ CLERK_API_URL: url, CRM_ENCRYPTION_KEYS: ROTATED });
+		expect(crmOf(clerk, orgId)).toEqual(saved);
+		expect(clerk.calls.map((call) => call.method)).toEqual(["GET", "PATCH", "GET"]);
 	});
 
 	it("seals legacy plaintext records too when CRM_ROTATION_SEAL_PLAINTEXT is true, and only then", async () => {

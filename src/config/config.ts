@@ -113,13 +113,14 @@ const envSchema = z.object({
 	CRM_ENCRYPTION_KEYS: z.optional(z.string({ error: "CRM_ENCRYPTION_KEYS must be a string" })),
 	CRM_CACHE_TTL_SECONDS: seconds("CRM_CACHE_TTL_SECONDS", 30),
 	CRM_CACHE_STALE_IF_ERROR_SECONDS: seconds("CRM_CACHE_STALE_IF_ERROR_SECONDS", 300),
-	// Clerk allows 100 (development) or 1000 (production) Backend API requests per 10 s for the whole
-	// instance: the job takes a small share of that at a time.
 	CRM_ROTATION_SEAL_PLAINTEXT: flag("CRM_ROTATION_SEAL_PLAINTEXT"),
+	// Clerk allows 100 (development) or 1000 (production) Backend API requests per 10 s for the whole
+	// instance: the job takes a small share of that at a time. At least 3: a page read, and one record's
+	// fresh read and write (src/rotation/key-rotation.ts); with fewer, a run could never re-seal anything.
 	CRM_ROTATION_CLERK_CALLS_PER_RUN: wholeNumber(
 		"CRM_ROTATION_CLERK_CALLS_PER_RUN",
 		25,
-		1,
+		3,
 		500,
 		"Clerk calls",
 	),

@@ -2,9 +2,9 @@
  * Rotation that finishes: after `CRM_ENCRYPTION_KEYS` gains a new first key, a scheduled job (Cron
  * Trigger, wrangler.toml) walks the instance's organizations through the Clerk Backend API and re-seals
  * every record an older key sealed under the current one, so no admin has to reconnect. Each run makes
- * at most `CRM_ROTATION_CLERK_CALLS_PER_RUN` Clerk calls (a page read or one re-sealed record each) and
- * stops at the first throttled or failed call; the next run resumes where this one stopped. A pass ends
- * at the last page; the next run starts a new pass.
+ * at most `CRM_ROTATION_CLERK_CALLS_PER_RUN` Clerk calls (a page read, or a re-sealed record's fresh
+ * read and write) and stops at the first throttled or failed call; the next run resumes where this one
+ * stopped. A pass ends at the last page; the next run starts a new pass.
  *
  * Plaintext records are counted, and sealed only when `CRM_ROTATION_SEAL_PLAINTEXT` is "true": with a
  * ring configured, a plaintext key in the metadata is either legacy (saved before the ring existed) or
@@ -73,13 +73,9 @@ export async function rotateKeys(cursor: RotationCursor, deps: RotationDependenc
 			const page = await deps.store.listOrganizations(run.cursor.offset, ROTATION_PAGE_SIZE);
 			for (const organization of page.organizations) {
 				const crm = organization.privateMetadata[METADATA_KEY];
-				const sealing = sealingOf(crm);
-				const stale =
-					(sealing === "plaintext" && deps.sealPlaintext) ||
-					(sealing !== null && typeof sealing === "object" && sealing.kid !== deps.keyRing.primaryId);
-				// Out of budget for this record's write: the next run reads this page again from here.
-				if (stale && budgetLeft() === 0) return run;
-				const after = stale ? await reseal(organization.id, crm, deps, run) : sealing;
+				// Out of budget for this record's re-read and write: the next run reads this page again from here.
+				if (isStale(crm, deps) && budgetLeft() < CALLS_PER_RESEAL) return run;
+				const after = isStale(crm, deps) ? await reseal(organization.id, deps, run) : sealingOf(crm);
 				countSealing(run.cursor.counts, after);
 				run.cursor.offset++;
 			}
@@ -96,8 +92,27 @@ export async function rotateKeys(cursor: RotationCursor, deps: RotationDependenc
 	return run;
 }
 
-/** (Re-)seals one record under the ring's current key; the sealing it is left with. */
-async function reseal(orgId: string, crm: unknown, deps: RotationDependencies, run: RotationRun) {
+/** A Clerk read of the record as it is now, then its write: what re-sealing one record costs. */
+const CALLS_PER_RESEAL = 2;
+
+/** Whether a record is sealed with an older key than the ring's current one (or is plaintext to seal). */
+function isStale(crm: unknown, deps: RotationDependencies): boolean {
+	const sealing = sealingOf(crm);
+	if (sealing === "plaintext") return deps.sealPlaintext;
+	return sealing !== null && typeof sealing === "object" && sealing.kid !== deps.keyRing.primaryId;
+}
+
+/**
+ * (Re-)seals one record under the ring's current key; the sealing it is left with. The record is read
+ * again first: the page may be seconds old, and an admin who disconnected or saved a new key since then
+ * must keep what they did (writing back the page's copy would bring a removed key back). Clerk has no
+ * conditional write, so a change in the moment between this read and the write below can still be
+ * overwritten; the read makes that moment one Clerk round trip instead of a whole page's work.
+ */
+async function reseal(orgId: string, deps: RotationDependencies, run: RotationRun) {
+	run.clerkCalls++;
+	const crm = (await deps.store.readPrivateMetadata(orgId))[METADATA_KEY];
+	if (!isStale(crm, deps)) return sealingOf(crm);
 	const record = storedRecordSchema.parse(crm);
 	let apiKey: string;
 	try {
@@ -108,8 +123,7 @@ async function reseal(orgId: string, crm: unknown, deps: RotationDependencies, r
 		return sealingOf(crm);
 	}
 	run.clerkCalls++;
-	// The whole record as read, with the new envelope: were an admin to save between the read and this
-	// write, the record stays one consistent connection (the earlier one) rather than a mix of two.
+	// The whole record with the new envelope, so that it stays one consistent connection.
 	const envelope = await sealApiKey(apiKey, orgId, deps.keyRing);
 	await deps.store.mergePrivateMetadata(orgId, { [METADATA_KEY]: { ...record, apiKey: envelope } });
 	await deps.resealed(orgId);
