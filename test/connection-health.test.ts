@@ -4,9 +4,16 @@
  * public interface, against the emulator's Clerk and Close.
  */
 import { exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { EXPECTED_MESSAGES } from "./constants.ts";
-import { errorBody, getSettings, recheck, saveSettings } from "./support/api.ts";
+import {
+	type ApiResponse,
+	disconnect,
+	errorBody,
+	getSettings,
+	recheck,
+	saveSettings,
+} from "./support/api.ts";
 import {
 	clerkCalls,
 	closeCalls,
@@ -25,6 +32,7 @@ const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const BULLHORN_UNCHECKABLE =
 	"Bullhorn credentials cannot be checked with one request (Bullhorn signs in through OAuth)";
 const NOTHING_TO_CHECK = "No CRM is connected to this organization: there is no key to check";
+const NOT_CONNECTED = { connected: false, provider: null, apiKeyMasked: null };
 const CLOSE_UNREACHABLE_ON_CHECK =
 	"Close could not be reached to check the API key; the connection's status was not changed. Try again shortly.";
 
@@ -186,6 +194,73 @@ describe("POST /api/v1/operations/crm/settings/verify", () => {
 		});
 		expect(logs.lines.join("\n")).not.toContain(apiKey.split(".")[1]);
 		expect(await closeCalls(apiKey)).toEqual([]);
+	});
+});
+
+describe("a connection changed while its key is checked", () => {
+	/** Makes `change` happen while the Worker waits for Close's answer to the check of `apiKey`. */
+	function duringTheCheck(apiKey: string, change: () => Promise<ApiResponse>) {
+		const realFetch = globalThis.fetch;
+		const changed: ApiResponse[] = [];
+		vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
+			const request = new Request(input, init);
+			const isCheck = new URL(request.url).pathname === "/api/v1/me/";
+			if (isCheck && request.headers.get("Authorization")?.includes(btoa(`${apiKey}:`)) && !changed.length) {
+				changed.push(await change());
+			}
+			return realFetch(request);
+		});
+		return changed;
+	}
+
+	it("removed meanwhile: stays removed, and the check answers 404 (nothing to check any more)", async () => {
+		const { orgId, token, apiKey } = await connectedToClose();
+		const changed = duringTheCheck(apiKey, () => disconnect({ token }));
+		const checked = await recheck({ token });
+		expect(changed.map((response) => response.status)).toEqual([200]);
+		expect(checked.status).toBe(404);
+		expect(checked.body).toEqual(errorBody(checked, "NOT_FOUND", NOTHING_TO_CHECK));
+		expect((await getSettings({ token })).body).toEqual(NOT_CONNECTED);
+		expect((await organization(orgId)).private_metadata).toEqual({});
+	});
+
+	it("replaced meanwhile: the new key keeps its own status, not the outcome of the old key's check", async () => {
+		const { orgId, token, apiKey } = await connectedToClose();
+		await revokeCloseApiKey(apiKey);
+		const newKey = await newCloseApiKey();
+		const changed = duringTheCheck(apiKey, () =>
+			saveSettings({ token, body: { provider: "close", apiKey: newKey } }),
+		);
+		const checked = await recheck({ token });
+		expect(changed.map((response) => response.status)).toEqual([200]);
+		const { connectedAt } = (changed[0] as ApiResponse).body as { connectedAt: string };
+		const replaced = closeSettings(newKey, connectedAt, { status: "unverified" });
+		expect(checked.body).toEqual(replaced);
+		expect((await getSettings({ token })).body).toEqual(replaced);
+		// As the save wrote it (Clerk's merge drops the fields it set to null), with no trace of the check.
+		expect((await organization(orgId)).private_metadata).toEqual({
+			crm: {
+				provider: "close",
+				apiKey: newKey,
+				apiKeyLast4: newKey.slice(-4),
+				apiKeyId: newKey.split(".")[0],
+				connectedAt,
+				connectedBy: "user_health",
+				status: "unverified",
+			},
+		});
+	});
+
+	it("a check that landed just after a disconnect (its fields alone in Clerk) reads as nothing connected", async () => {
+		const orgId = await newOrganization({
+			private_metadata: { crm: { status: "rejected", checkedAt: "2026-01-15T10:30:00.000Z" } },
+		});
+		const token = await tokenFor(orgId);
+		expect((await getSettings({ token })).body).toEqual(NOT_CONNECTED);
+		const response = await recheck({ token });
+		expect(response.status).toBe(404);
+		expect(response.body).toEqual(errorBody(response, "NOT_FOUND", NOTHING_TO_CHECK));
+		expect(await credentials.getCredential(orgId)).toBeNull();
 	});
 });
 

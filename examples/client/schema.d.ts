@@ -415,7 +415,7 @@ export interface components {
                 } & components["schemas"]["ErrorBody"];
             };
         };
-        /** @description 404 NOT_FOUND: No such path (answered for every path this document does not list); on the settings paths, Clerk has no organization with the session's organization id (deleted while the session lives on); on a re-check, no CRM is connected. */
+        /** @description 404 NOT_FOUND: No such path (answered for every path this document does not list); on the settings paths, Clerk has no organization with the session's organization id (deleted while the session lives on); on a re-check, no CRM is connected (or it was disconnected while its key was being checked). */
         NotFound: {
             headers: {
                 "X-Request-Id": components["headers"]["RequestId"];

@@ -98,7 +98,7 @@ const ERROR_RESPONSES: Record<ErrorCode, ErrorResponseDoc> = {
 	NOT_FOUND: {
 		name: "NotFound",
 		description:
-			"No such path (answered for every path this document does not list); on the settings paths, Clerk has no organization with the session's organization id (deleted while the session lives on); on a re-check, no CRM is connected.",
+			"No such path (answered for every path this document does not list); on the settings paths, Clerk has no organization with the session's organization id (deleted while the session lives on); on a re-check, no CRM is connected (or it was disconnected while its key was being checked).",
 		examples: {
 			notFound: { summary: "Unknown path", value: { error: noSuchEndpoint("GET") } },
 			organizationNotInClerk: {

@@ -163,12 +163,20 @@ export function crmSettingsService({
 					cause: check.failure,
 				});
 			}
+			// Close takes up to 3 s: an admin may have disconnected or saved another key meanwhile. The
+			// outcome belongs to the key that was checked, and is written only while it is still connected;
+			// otherwise the answer is what there is now: nothing to check (404), or the new connection as GET
+			// shows it. (Clerk merges: a status written after a disconnect would leave a record of health
+			// fields alone; after a new save, it would mark the new key with the old key's outcome.)
+			const current = await readStoredRecord(store, orgId);
+			if (!current) throw new ApiError("NOT_FOUND", NOTHING_TO_CHECK);
+			if (!sameConnection(current, record)) return toSettingsResponse(current);
 			const checkedAt = now().toISOString();
 			const health =
 				check.outcome === "accepted"
 					? { status: "verified" as const, checkedAt, verifiedAt: checkedAt }
 					: { status: "rejected" as const, checkedAt };
-			return recordHealth(orgId, record, health);
+			return recordHealth(orgId, current, health);
 		},
 
 		/**
@@ -237,6 +245,11 @@ async function openStoredKey(record: StoredRecord, orgId: string, keyRing: KeyRi
 	}
 }
 
+/** Whether two reads of the record hold the same connection: saved at the same time, with the same key. */
+function sameConnection(a: StoredRecord, b: StoredRecord): boolean {
+	return a.connectedAt === b.connectedAt && JSON.stringify(a.apiKey) === JSON.stringify(b.apiKey);
+}
+
 /**
  * A record's health as GET and the RPC show it. Records saved before `status` and `checkedAt` existed
  * are told by `verifiedAt`, the one check they could have had.
@@ -265,11 +278,20 @@ export async function readSettingsFromClerk(
 	return record ? toSettingsResponse(record) : NOT_CONNECTED;
 }
 
+/**
+ * The fields a check of the key writes. Clerk has no conditional write, so a check that lands just after
+ * a disconnect merges them into the removed record: a record of these alone means nothing is connected.
+ */
+const HEALTH_FIELDS: readonly string[] = ["status", "checkedAt", "verifiedAt"];
+
 /** The organization's stored record (one Clerk call), or null when nothing is connected. */
 async function readStoredRecord(store: OrganizationStore, orgId: string): Promise<StoredRecord | null> {
 	const metadata = await fromClerk(() => store.readPrivateMetadata(orgId));
 	const stored = metadata[METADATA_KEY];
 	if (stored === undefined || stored === null) return null;
+	if (typeof stored === "object" && Object.keys(stored).every((field) => HEALTH_FIELDS.includes(field))) {
+		return null;
+	}
 
 	const parsed = storedRecordSchema.safeParse(stored);
 	if (!parsed.success) throw new UnreadableRecordError();
