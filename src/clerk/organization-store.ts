@@ -16,8 +16,6 @@ export interface OrganizationStore {
 
 export interface OrganizationPage {
 	organizations: { id: string; privateMetadata: Record<string, unknown> }[];
-	/** How many organizations the instance has in all. */
-	totalCount: number;
 }
 
 /** Clerk's largest page of organizations (Backend API reference, `GET /organizations`: limit 1–500). */
@@ -72,9 +70,10 @@ export class OrganizationNotFoundError extends UpstreamError {
 }
 
 /**
- * The two Clerk Backend API calls the service makes, over plain `fetch` (the BAPI SDK would add about
- * 55 KiB to the Worker for them), with `Clerk-API-Version` pinned. Failures are typed: Clerk refusing
- * the secret key is a `ConfigError` naming `CLERK_SECRET_KEY`; an unknown organization an
+ * The three Clerk Backend API calls the Worker makes (read and merge one organization's private
+ * metadata, list organizations), over plain `fetch` (the BAPI SDK would add about 55 KiB for them),
+ * with `Clerk-API-Version` pinned. Failures are typed: Clerk refusing the secret key is a `ConfigError`
+ * naming `CLERK_SECRET_KEY`; an unknown organization an
  * `OrganizationNotFoundError`; a write over Clerk's metadata limit a `MetadataLimitError`; anything else
  * an `UpstreamError` (`transient` when Clerk throttled, failed or did not answer in time). What the
  * client hears is the settings service's call.
@@ -125,7 +124,7 @@ export function clerkOrganizationStore(
 			const query = new URLSearchParams({ offset: String(offset), limit: String(limit) });
 			const page = await call("GET", `/organizations?${query}`);
 			const data = isRecord(page) && Array.isArray(page.data) ? page.data : undefined;
-			if (!isRecord(page) || !data || typeof page.total_count !== "number") {
+			if (!data) {
 				throw new UpstreamError("clerk", "GET /organizations answered a body that is not a page", {
 					attempts: 1,
 				});
@@ -135,7 +134,6 @@ export function clerkOrganizationStore(
 					id: isRecord(organization) ? String(organization.id) : "",
 					privateMetadata: privateMetadataOf(organization),
 				})),
-				totalCount: page.total_count,
 			};
 		},
 	};

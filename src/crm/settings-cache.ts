@@ -14,7 +14,13 @@
 import { DurableObject } from "cloudflare:workers";
 import { clerkOrganizationStore } from "../clerk/organization-store.ts";
 import type { Config } from "../config/config.ts";
-import { ApiError, type ErrorCode, type ErrorDetail, InternalFailure } from "../errors/api-error.ts";
+import {
+	ApiError,
+	type ErrorCode,
+	type ErrorDetail,
+	InternalFailure,
+	safeLogFields,
+} from "../errors/api-error.ts";
 import type { SettingsResponse } from "./schemas.ts";
 import { readSettingsFromClerk } from "./settings-service.ts";
 
@@ -168,9 +174,8 @@ export type SettingsCacheClient = ReturnType<typeof settingsCache>;
 
 /** A failure on the object's side as plain data: errors keep only their message across RPC. */
 function sendFailure(error: unknown): SentFailure {
-	const logFieldsOf = (value: unknown) => (value instanceof InternalFailure ? value.logFields() : undefined);
 	if (error instanceof ApiError) {
-		const cause = logFieldsOf(error.cause);
+		const cause = error.cause instanceof InternalFailure ? error.cause.logFields() : undefined;
 		return {
 			answer: {
 				code: error.code,
@@ -181,11 +186,7 @@ function sendFailure(error: unknown): SentFailure {
 			...(cause ? { logFields: cause } : {}),
 		};
 	}
-	const fields = logFieldsOf(error) ?? {
-		msg: "unexpected error",
-		errorName: error instanceof Error ? error.name : typeof error,
-	};
-	return { logFields: fields };
+	return { logFields: safeLogFields(error) };
 }
 
 /** A failure the object reported, kept with its log fields on the Worker's side. */

@@ -69,7 +69,8 @@ export class StoredKeyUnreadableError extends InternalFailure {
 }
 
 /** Why a service using the key reports it: the CRM answered 401 or 403. */
-export type RejectionReason = "unauthorized" | "forbidden";
+export const REJECTION_REASONS = ["unauthorized", "forbidden"] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 export interface CrmSettingsDependencies {
 	store: OrganizationStore;
@@ -157,12 +158,7 @@ export function crmSettingsService({
 			if (!record) throw new ApiError("NOT_FOUND", NOTHING_TO_CHECK);
 			if (record.provider !== "close") throw new ApiError("VALIDATION_ERROR", BULLHORN_UNCHECKABLE);
 			const check = await checkCloseApiKey(await openStoredKey(record, orgId, keyRing));
-			if (check.outcome === "unreachable") {
-				throw new ApiError("UPSTREAM_UNAVAILABLE", CLOSE_UNREACHABLE_ON_CHECK, {
-					headers: { "Retry-After": CLOSE_RETRY_AFTER_SECONDS },
-					cause: check.failure,
-				});
-			}
+			if (check.outcome === "unreachable") throw closeUnreachable(CLOSE_UNREACHABLE_ON_CHECK, check.failure);
 			// Close takes up to 3 s: an admin may have disconnected or saved another key meanwhile. The
 			// outcome belongs to the key that was checked, and is written only while it is still connected;
 			// otherwise the answer is what there is now: nothing to check (404), or the new connection as GET
@@ -304,12 +300,15 @@ function assertCloseAccepts(check: CloseKeyCheck): void {
 			details: [{ path: "apiKey", message: CLOSE_REJECTED_KEY }],
 		});
 	}
-	if (check.outcome === "unreachable") {
-		throw new ApiError("UPSTREAM_UNAVAILABLE", CLOSE_UNREACHABLE, {
-			headers: { "Retry-After": CLOSE_RETRY_AFTER_SECONDS },
-			cause: check.failure,
-		});
-	}
+	if (check.outcome === "unreachable") throw closeUnreachable(CLOSE_UNREACHABLE, check.failure);
+}
+
+/** Close did not answer the check in time (after retries): 503, try again in half a minute. */
+function closeUnreachable(message: string, failure: unknown): ApiError {
+	return new ApiError("UPSTREAM_UNAVAILABLE", message, {
+		headers: { "Retry-After": CLOSE_RETRY_AFTER_SECONDS },
+		cause: failure,
+	});
 }
 
 /** A Clerk call whose failures the caller can act on become the answers that say how. */

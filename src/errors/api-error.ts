@@ -60,3 +60,12 @@ export class ApiError extends Error {
 export abstract class InternalFailure extends Error {
 	abstract logFields(): Record<string, unknown>;
 }
+
+/**
+ * What a log line may say of any failure: an InternalFailure's own safe fields, or else only the
+ * error's name (its message may quote a token, a key or an upstream's answer).
+ */
+export function safeLogFields(error: unknown): Record<string, unknown> {
+	if (error instanceof InternalFailure) return error.logFields();
+	return { msg: "unexpected error", errorName: error instanceof Error ? error.name : typeof error };
+}

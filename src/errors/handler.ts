@@ -1,7 +1,7 @@
 import type { Context, ErrorHandler, Handler, NotFoundHandler } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { log } from "../middleware/log.ts";
-import { ApiError, type ErrorBody, InternalFailure } from "./api-error.ts";
+import { ApiError, type ErrorBody, InternalFailure, safeLogFields } from "./api-error.ts";
 import { INTERNAL_SERVER_ERROR, noSuchEndpoint, methodNotAllowed as notAllowed } from "./messages.ts";
 
 /**
@@ -19,15 +19,13 @@ export const handleError: ErrorHandler<AppEnv> = (error, c) => {
 		if (error.cause instanceof InternalFailure) log("error", { ...error.cause.logFields(), requestId });
 		return errorResponse(c, error);
 	}
-	const fields =
-		error instanceof InternalFailure ? error.logFields() : { msg: "unexpected error", errorName: error.name };
-	log("error", { ...fields, requestId });
+	log("error", { ...safeLogFields(error), requestId });
 	return errorResponse(c, new ApiError("INTERNAL_ERROR", INTERNAL_SERVER_ERROR));
 };
 
 /** JSON 404 for any path the API does not have. */
 export const handleNotFound: NotFoundHandler<AppEnv> = (c) => {
-	// The request log names the route, not this path: it may hold a token pasted into the URL.
+	// The request log says "(no such path)", not this path: it may hold a token pasted into the URL.
 	c.set("unknownPath", true);
 	return errorResponse(c, new ApiError("NOT_FOUND", noSuchEndpoint(c.req.method)));
 };

@@ -5,7 +5,7 @@
 import { clerkOrganizationStore } from "../clerk/organization-store.ts";
 import { loadConfig } from "../config/config.ts";
 import { settingsCache } from "../crm/settings-cache.ts";
-import { InternalFailure } from "../errors/api-error.ts";
+import { safeLogFields } from "../errors/api-error.ts";
 import { log } from "../middleware/log.ts";
 import { type RotationRun, rotateKeys } from "./key-rotation.ts";
 
@@ -21,8 +21,7 @@ export async function runKeyRotation(env: Env, now: () => number = Date.now): Pr
 	try {
 		config = loadConfig(env);
 	} catch (error) {
-		const cause = error instanceof InternalFailure ? error.logFields() : { msg: "unexpected error" };
-		log("error", { msg: "key rotation not run", cause });
+		log("error", { msg: "key rotation not run", cause: safeLogFields(error) });
 		return;
 	}
 	const keyRing = config.encryptionKeys;

@@ -11,8 +11,8 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { isClerkOrganizationId } from "../auth/session.ts";
 import { loadConfig } from "../config/config.ts";
 import type { ConnectionStatus, Provider } from "../crm/schemas.ts";
-import { healthOf, type RejectionReason } from "../crm/settings-service.ts";
-import { ApiError, InternalFailure } from "../errors/api-error.ts";
+import { healthOf, REJECTION_REASONS, type RejectionReason } from "../crm/settings-service.ts";
+import { ApiError, InternalFailure, safeLogFields } from "../errors/api-error.ts";
 import { log } from "../middleware/log.ts";
 import { crmSettingsFor } from "../middleware/services.ts";
 
@@ -28,8 +28,6 @@ export interface CrmCredential {
 	status: ConnectionStatus;
 	checkedAt: string | null;
 }
-
-const REJECTION_REASONS: readonly RejectionReason[] = ["unauthorized", "forbidden"];
 
 /**
  * Workers RPC for the platform's own Workers. Errors cross RPC as plain `Error`s whose message says
@@ -124,12 +122,9 @@ export class CrmCredentials extends WorkerEntrypoint<Env> {
 	}
 }
 
-/** What the log may say of a failure: an InternalFailure's own safe fields, or an error's name. */
+/** What the log may say of a failure: the answer's code, and the safe fields of what caused it. */
 function failureFields(error: unknown): Record<string, unknown> {
-	if (error instanceof InternalFailure) return { cause: error.logFields() };
-	if (error instanceof ApiError && error.cause instanceof InternalFailure) {
-		return { code: error.code, cause: error.cause.logFields() };
-	}
-	if (error instanceof ApiError) return { code: error.code };
-	return { errorName: error instanceof Error ? error.name : typeof error };
+	if (!(error instanceof ApiError)) return { cause: safeLogFields(error) };
+	if (error.cause instanceof InternalFailure) return { code: error.code, cause: error.cause.logFields() };
+	return { code: error.code };
 }
