@@ -2,15 +2,18 @@
  * The Cron Trigger's run of the key-rotation job (wrangler.toml `[triggers]`): takes the lease, runs
  * one budgeted stretch of the walk (./key-rotation.ts), keeps the cursor, and logs what it did.
  */
-import { clerkOrganizationStore } from "../clerk/organization-store.ts";
+import { CLERK_RETRY_POLICY, clerkOrganizationStore } from "../clerk/organization-store.ts";
 import { loadConfig } from "../config/config.ts";
 import { settingsCache } from "../crm/settings-cache.ts";
 import { safeLogFields } from "../errors/api-error.ts";
 import { log } from "../middleware/log.ts";
 import { type RotationRun, rotateKeys } from "./key-rotation.ts";
 
-/** Longer than any run can take (its Clerk calls are bounded in number and time): a crashed run's lease expires. */
-const LEASE_MS = 15 * 60 * 1000;
+/**
+ * How long a run holds the lease: longer than the run can take — each of its Clerk calls gives up within
+ * Clerk's retry budget, plus a minute for the rest — so that a crashed run's lease expires soon after.
+ */
+const leaseMs = (clerkCallsPerRun: number) => clerkCallsPerRun * CLERK_RETRY_POLICY.totalBudgetMs + 60_000;
 
 /**
  * @example
@@ -34,7 +37,7 @@ export async function runKeyRotation(env: Env, now: () => number = Date.now): Pr
 	}
 	// One cursor per Clerk instance: the walk is over that instance's organizations.
 	const state = env.KEY_ROTATION.get(env.KEY_ROTATION.idFromName(config.clerkApiUrl));
-	const cursor = await state.begin(now(), LEASE_MS);
+	const cursor = await state.begin(now(), leaseMs(config.rotationClerkCallsPerRun));
 	if (!cursor) {
 		log("info", { msg: "key rotation not run", reason: "another run holds the lease" });
 		return;
