@@ -81,7 +81,7 @@ const isoTimestamp = z.string();
  * never checked; `rejected` — the CRM refused the key at the last check (or a service using it reported
  * a 401/403). A rejected connection stays connected: the admin decides what to do.
  */
-export const CONNECTION_STATUSES = ["verified", "unverified", "rejected"] as const;
+const CONNECTION_STATUSES = ["verified", "unverified", "rejected"] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 const connectionStatusSchema = z.enum(CONNECTION_STATUSES);
 

@@ -57,7 +57,7 @@ export class UnreadableRecordError extends InternalFailure {
 }
 
 /** The stored key does not open with the key ring: a missing old key, tampering, a malformed envelope. */
-export class StoredKeyUnreadableError extends InternalFailure {
+class StoredKeyUnreadableError extends InternalFailure {
 	constructor(cause: DecryptionError) {
 		super(cause.message, { cause });
 		this.name = "StoredKeyUnreadableError";
@@ -219,7 +219,7 @@ export function crmSettingsService({
 }
 
 /** With a key ring configured, the stored key is in plaintext: refused (see `credential`). */
-export class PlaintextKeyRefusedError extends InternalFailure {
+class PlaintextKeyRefusedError extends InternalFailure {
 	constructor() {
 		super(
 			"the stored CRM key is in plaintext although CRM_ENCRYPTION_KEYS is set: refused; the organization's admin must reconnect the CRM",

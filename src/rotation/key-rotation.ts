@@ -22,7 +22,7 @@ import type { KeyRing } from "../crypto/key-ring.ts";
 import { countSealing, type SealingCounts, sealingOf } from "./sealing.ts";
 
 /** Organizations read per Clerk call: one call answers for many records. */
-export const ROTATION_PAGE_SIZE = 100;
+const ROTATION_PAGE_SIZE = 100;
 
 /** Where the walk stands, kept between runs. */
 export interface RotationCursor {
@@ -35,7 +35,7 @@ export interface RotationCursor {
 	unopenable: number;
 }
 
-export const NEW_PASS: RotationCursor = { offset: 0, counts: {}, resealed: 0, unopenable: 0 };
+const NEW_PASS: RotationCursor = { offset: 0, counts: {}, resealed: 0, unopenable: 0 };
 
 export interface RotationRun {
 	cursor: RotationCursor;
@@ -47,7 +47,7 @@ export interface RotationRun {
 	stoppedBy?: string;
 }
 
-export interface RotationDependencies {
+interface RotationDependencies {
 	store: OrganizationStore;
 	keyRing: KeyRing;
 	clerkCallsPerRun: number;

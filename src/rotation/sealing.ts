@@ -22,7 +22,7 @@ export function sealingOf(crm: unknown): Sealing {
 }
 
 /** The name a sealing is counted under: its key id, or `plaintext` / `unreadable`. */
-export function sealingLabel(sealing: Exclude<Sealing, null>): string {
+function sealingLabel(sealing: Exclude<Sealing, null>): string {
 	return typeof sealing === "string" ? sealing : sealing.kid;
 }
 
