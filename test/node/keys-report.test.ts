@@ -2,9 +2,9 @@
  * `npm run -s keys:report`, run as an operator runs it (a child process with CLERK_SECRET_KEY and
  * CLERK_API_URL in its environment), against an emulated Clerk instance of its own.
  */
-import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator } from "../../emulator/server.ts";
+import { runKeysReport } from "./support/keys-report.ts";
 
 const SECRET = "sk_test_keys_report_000000000000";
 let clerk: Awaited<ReturnType<typeof startEmulator>>;
@@ -39,27 +39,10 @@ beforeAll(async () => {
 });
 afterAll(() => clerk.close());
 
-function report(
+const report = (
 	args: string[],
 	env: Record<string, string> = { CLERK_SECRET_KEY: SECRET, CLERK_API_URL: clerk.url },
-) {
-	return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-		execFile(
-			process.execPath,
-			["scripts/keys-report.ts", ...args],
-			// Only these variables: nothing of the test runner's environment leaks in but the compile cache
-			// vitest.config.ts sets, which spares each process compiling the same modules again.
-			{
-				env: {
-					PATH: process.env.PATH ?? "",
-					...(process.env.NODE_COMPILE_CACHE ? { NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE } : {}),
-					...env,
-				} as unknown as NodeJS.ProcessEnv,
-			},
-			(error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
-		);
-	});
-}
+) => runKeysReport(args, env);
 
 // Each case starts its own processes and only reads Clerk: they run side by side.
 describe.concurrent("npm run keys:report", () => {

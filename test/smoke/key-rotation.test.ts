@@ -3,13 +3,13 @@
  * wrangler.toml declares them, fired with `--test-scheduled`, then checked with the operators' report
  * (`npm run keys:report -- --retired KID`) run as an operator runs it.
  */
-import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningEmulator, startEmulator } from "../../emulator/server.ts";
 import { generateSigningKeyPair } from "../../emulator/tokens.ts";
 import { startWranglerDev, type WranglerDev } from "../../scripts/wrangler-dev.ts";
 import { decryptApiKey, sealApiKey } from "../../src/crypto/api-key-envelope.ts";
 import { parseKeyRing } from "../../src/crypto/key-ring.ts";
+import { runKeysReport } from "../node/support/keys-report.ts";
 
 const SECRET_KEY = "sk_test_rotation_0123456789abcdefghijklmnop";
 const OLD = "smoke2025:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -56,21 +56,12 @@ afterAll(async () => {
 });
 
 /** `npm run -s keys:report -- --retired smoke2025` against the emulated instance: its exit code and stderr. */
-function reportOnRetiredKey() {
-	return new Promise<{ code: number; stderr: string }>((resolve) => {
-		execFile(
-			process.execPath,
-			["scripts/keys-report.ts", "--retired", "smoke2025"],
-			{
-				env: {
-					PATH: process.env.PATH ?? "",
-					CLERK_SECRET_KEY: SECRET_KEY,
-					CLERK_API_URL: emulator.url,
-				} as unknown as NodeJS.ProcessEnv,
-			},
-			(error, _stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stderr }),
-		);
+async function reportOnRetiredKey() {
+	const { code, stderr } = await runKeysReport(["--retired", "smoke2025"], {
+		CLERK_SECRET_KEY: SECRET_KEY,
+		CLERK_API_URL: emulator.url,
 	});
+	return { code, stderr };
 }
 
 /** How many of the seeded organizations' records `kid` seals, as Clerk holds them now. */
