@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CLOSE_RETRY_POLICY } from "../src/close/close-client.ts";
+import { EXPECTED_MESSAGES } from "./constants.ts";
 import { type ApiResponse, errorBody, getSettings, saveSettings } from "./support/api.ts";
 import {
 	clerkCalls,
@@ -14,8 +15,6 @@ import { captureLogs } from "./support/logs.ts";
 import { tokenFor } from "./support/tokens.ts";
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const CLOSE_UNREACHABLE =
-	"Close could not be reached to verify the API key; nothing was saved. Try again shortly.";
 
 /** The n-th backoff of CLOSE_RETRY_POLICY: the base doubled n - 1 times, drawn from the upper half of that. */
 function backoff(n: number): [number, number] {
@@ -26,7 +25,9 @@ function backoff(n: number): [number, number] {
 /** The 503 of a Close that could not be reached, and its log line naming what failed. */
 function expectUnreachable(response: ApiResponse, logged: Record<string, unknown>[], failure: object) {
 	expect(response.status).toBe(503);
-	expect(response.body).toEqual(errorBody(response, "UPSTREAM_UNAVAILABLE", CLOSE_UNREACHABLE));
+	expect(response.body).toEqual(
+		errorBody(response, "UPSTREAM_UNAVAILABLE", EXPECTED_MESSAGES.closeUnreachableOnSave),
+	);
 	expect(response.headers.get("Retry-After")).toBe("30");
 	expect(logged[0]).toEqual({
 		level: "error",
@@ -222,8 +223,7 @@ describe("verify for Bullhorn and malformed verify", () => {
 			errorBody(response, "VALIDATION_ERROR", "Request body is invalid", [
 				{
 					path: "verify",
-					message:
-						"Bullhorn credentials cannot be checked with one request (Bullhorn signs in through OAuth); save without verify",
+					message: `${EXPECTED_MESSAGES.bullhornUncheckable}; save without verify`,
 				},
 			]),
 		);

@@ -29,12 +29,7 @@ import { tokenFor } from "./support/tokens.ts";
 
 const credentials = exports.CrmCredentials;
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const BULLHORN_UNCHECKABLE =
-	"Bullhorn credentials cannot be checked with one request (Bullhorn signs in through OAuth)";
-const NOTHING_TO_CHECK = "No CRM is connected to this organization: there is no key to check";
 const NOT_CONNECTED = { connected: false, provider: null, apiKeyMasked: null };
-const CLOSE_UNREACHABLE_ON_CHECK =
-	"Close could not be reached to check the API key; the connection's status was not changed. Try again shortly.";
 
 /** An organization with a Close key connected (unverified) by an admin, and the admin's token. */
 async function connectedToClose(verify = false) {
@@ -140,7 +135,9 @@ describe("POST /api/v1/operations/crm/settings/verify", () => {
 		const before = await organization(orgId);
 		const response = await recheck({ token });
 		expect(response.status).toBe(400);
-		expect(response.body).toEqual(errorBody(response, "VALIDATION_ERROR", BULLHORN_UNCHECKABLE));
+		expect(response.body).toEqual(
+			errorBody(response, "VALIDATION_ERROR", EXPECTED_MESSAGES.bullhornUncheckable),
+		);
 		expect(await organization(orgId)).toEqual(before);
 	});
 
@@ -148,7 +145,7 @@ describe("POST /api/v1/operations/crm/settings/verify", () => {
 		const orgId = await newOrganization();
 		const response = await recheck({ token: await tokenFor(orgId) });
 		expect(response.status).toBe(404);
-		expect(response.body).toEqual(errorBody(response, "NOT_FOUND", NOTHING_TO_CHECK));
+		expect(response.body).toEqual(errorBody(response, "NOT_FOUND", EXPECTED_MESSAGES.nothingToCheck));
 		expect((await clerkCalls(orgId)).map((call) => call.method)).toEqual(["GET"]);
 	});
 
@@ -169,7 +166,9 @@ describe("POST /api/v1/operations/crm/settings/verify", () => {
 		await queueCloseFaults(apiKey, [{ status: 503 }, { status: 503 }, { status: 503 }]);
 		const { value: response } = await clock.timed(() => recheck({ token }));
 		expect(response.status).toBe(503);
-		expect(response.body).toEqual(errorBody(response, "UPSTREAM_UNAVAILABLE", CLOSE_UNREACHABLE_ON_CHECK));
+		expect(response.body).toEqual(
+			errorBody(response, "UPSTREAM_UNAVAILABLE", EXPECTED_MESSAGES.closeUnreachableOnCheck),
+		);
 		expect(response.headers.get("Retry-After")).toBe("30");
 		expect(await organization(orgId)).toEqual(before);
 	});
@@ -219,7 +218,7 @@ describe("a connection changed while its key is checked", () => {
 		const checked = await recheck({ token });
 		expect(changed.map((response) => response.status)).toEqual([200]);
 		expect(checked.status).toBe(404);
-		expect(checked.body).toEqual(errorBody(checked, "NOT_FOUND", NOTHING_TO_CHECK));
+		expect(checked.body).toEqual(errorBody(checked, "NOT_FOUND", EXPECTED_MESSAGES.nothingToCheck));
 		expect((await getSettings({ token })).body).toEqual(NOT_CONNECTED);
 		expect((await organization(orgId)).private_metadata).toEqual({});
 	});
@@ -259,7 +258,7 @@ describe("a connection changed while its key is checked", () => {
 		expect((await getSettings({ token })).body).toEqual(NOT_CONNECTED);
 		const response = await recheck({ token });
 		expect(response.status).toBe(404);
-		expect(response.body).toEqual(errorBody(response, "NOT_FOUND", NOTHING_TO_CHECK));
+		expect(response.body).toEqual(errorBody(response, "NOT_FOUND", EXPECTED_MESSAGES.nothingToCheck));
 		expect(await credentials.getCredential(orgId)).toBeNull();
 	});
 });

@@ -16,4 +16,11 @@ export const EXPECTED_MESSAGES = {
 	notFoundGet: "No such endpoint for GET at this path; the API's paths are listed at /api/v1/openapi.json",
 	writeRoleRequired: "Your role in this organization cannot change CRM settings",
 	internal: "Internal server error",
+	closeUnreachableOnSave:
+		"Close could not be reached to verify the API key; nothing was saved. Try again shortly.",
+	closeUnreachableOnCheck:
+		"Close could not be reached to check the API key; the connection's status was not changed. Try again shortly.",
+	bullhornUncheckable:
+		"Bullhorn credentials cannot be checked with one request (Bullhorn signs in through OAuth)",
+	nothingToCheck: "No CRM is connected to this organization: there is no key to check",
 } as const;

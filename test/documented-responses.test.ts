@@ -181,11 +181,7 @@ describe("each documented response, as the Worker sends it", () => {
 		const response = await settings("POST", { token, body: { provider: "close", apiKey, verify: true } });
 		expect(response.status).toBe(503);
 		expect(response.body).toEqual(
-			errorBody(
-				response,
-				"UPSTREAM_UNAVAILABLE",
-				"Close could not be reached to verify the API key; nothing was saved. Try again shortly.",
-			),
+			errorBody(response, "UPSTREAM_UNAVAILABLE", EXPECTED_MESSAGES.closeUnreachableOnSave),
 		);
 		expect(response.headers.get("Retry-After")).toBe("30");
 	});
@@ -215,9 +211,7 @@ describe("each documented response of the re-check, as the Worker sends it", () 
 		const token = await tokenFor(orgId, { userId: "user_docs" });
 		const missing = await verify({ token });
 		expect(missing.status).toBe(404);
-		expect(missing.body).toEqual(
-			errorBody(missing, "NOT_FOUND", "No CRM is connected to this organization: there is no key to check"),
-		);
+		expect(missing.body).toEqual(errorBody(missing, "NOT_FOUND", EXPECTED_MESSAGES.nothingToCheck));
 		await settings("POST", { token, body: { provider: "close", apiKey: GOOD_CLOSE_API_KEY } });
 		const checked = await verify({ token });
 		expect(checked.status).toBe(200);
@@ -228,11 +222,7 @@ describe("each documented response of the re-check, as the Worker sends it", () 
 		const bullhorn = await verify({ token });
 		expect(bullhorn.status).toBe(400);
 		expect(bullhorn.body).toEqual(
-			errorBody(
-				bullhorn,
-				"VALIDATION_ERROR",
-				"Bullhorn credentials cannot be checked with one request (Bullhorn signs in through OAuth)",
-			),
+			errorBody(bullhorn, "VALIDATION_ERROR", EXPECTED_MESSAGES.bullhornUncheckable),
 		);
 	});
 
