@@ -253,6 +253,24 @@ describe("the key-rotation job", () => {
 		expect(clerk.calls.map((call) => call.method)).toEqual(["GET", "PATCH", "GET"]);
 	});
 
+	it("walks on past an organization deleted after the page was read", async () => {
+		let deleted = "";
+		const { clerk, url } = ownClerk(async (clerk) => {
+			clerk.organizations.delete(deleted);
+		});
+		const keys = await sealedWithOld(clerk, 2);
+		[deleted] = [...keys.keys()].reverse() as [string]; // the newest, walked first
+		const logs = captureLogs();
+		await cronRun({ CLERK_API_URL: url, CRM_ENCRYPTION_KEYS: ROTATED });
+		const [kept] = [...keys.keys()] as [string];
+		expect(crmOf(clerk, kept).apiKey).toMatchObject({ kid: "k2026" });
+		expect(logs.entries().at(-1)).toMatchObject({
+			msg: "key rotation pass complete",
+			records: { k2026: 1 },
+			resealed: 1,
+		});
+	});
+
 	it("seals legacy plaintext records too when CRM_ROTATION_SEAL_PLAINTEXT is true, and only then", async () => {
 		const { clerk, url } = ownClerk();
 		const record = {

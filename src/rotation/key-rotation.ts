@@ -14,7 +14,7 @@
  * lacks, tampering) are counted under their key id and left as they are.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { OrganizationStore } from "../clerk/organization-store.ts";
+import { OrganizationNotFoundError, type OrganizationStore } from "../clerk/organization-store.ts";
 import { storedRecordSchema } from "../crm/schemas.ts";
 import { METADATA_KEY } from "../crm/settings-service.ts";
 import { DecryptionError, decryptApiKey, sealApiKey } from "../crypto/api-key-envelope.ts";
@@ -111,7 +111,7 @@ function isStale(crm: unknown, deps: RotationDependencies): boolean {
  */
 async function reseal(orgId: string, deps: RotationDependencies, run: RotationRun) {
 	run.clerkCalls++;
-	const crm = (await deps.store.readPrivateMetadata(orgId))[METADATA_KEY];
+	const crm = await currentRecord(orgId, deps);
 	if (!isStale(crm, deps)) return sealingOf(crm);
 	const record = storedRecordSchema.parse(crm);
 	let apiKey: string;
@@ -130,6 +130,16 @@ async function reseal(orgId: string, deps: RotationDependencies, run: RotationRu
 	run.cursor.resealed++;
 	run.resealedThisRun++;
 	return sealingOf({ ...record, apiKey: envelope });
+}
+
+/** The organization's record as Clerk holds it now; none when the organization was deleted meanwhile. */
+async function currentRecord(orgId: string, deps: RotationDependencies): Promise<unknown> {
+	try {
+		return (await deps.store.readPrivateMetadata(orgId))[METADATA_KEY];
+	} catch (error) {
+		if (error instanceof OrganizationNotFoundError) return null;
+		throw error;
+	}
 }
 
 /**
