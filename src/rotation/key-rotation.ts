@@ -73,9 +73,10 @@ export async function rotateKeys(cursor: RotationCursor, deps: RotationDependenc
 			const page = await deps.store.listOrganizations(run.cursor.offset, ROTATION_PAGE_SIZE);
 			for (const organization of page.organizations) {
 				const crm = organization.privateMetadata[METADATA_KEY];
+				const stale = isStale(crm, deps);
 				// Out of budget for this record's re-read and write: the next run reads this page again from here.
-				if (isStale(crm, deps) && budgetLeft() < CALLS_PER_RESEAL) return run;
-				const after = isStale(crm, deps) ? await reseal(organization.id, deps, run) : sealingOf(crm);
+				if (stale && budgetLeft() < CALLS_PER_RESEAL) return run;
+				const after = stale ? await reseal(organization.id, deps, run) : sealingOf(crm);
 				countSealing(run.cursor.counts, after);
 				run.cursor.offset++;
 			}
