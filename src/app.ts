@@ -32,7 +32,8 @@ export function newApp() {
 	app.route(OPENAPI_PATH, openApiRoutes);
 
 	// Scoped to the settings paths, so an OPTIONS to a path the API lacks is a 404, not a preflight answer.
-	for (const path of [SETTINGS_PATH, VERIFY_PATH]) app.use(path, services(), corsForAuthorizedParties());
+	app.use(SETTINGS_PATH, services(), corsForAuthorizedParties(["GET", "POST", "DELETE"]));
+	app.use(VERIFY_PATH, services(), corsForAuthorizedParties(["POST"]));
 	app.route(SETTINGS_PATH, settingsRoutes);
 
 	app.notFound(handleNotFound);
@@ -40,20 +41,20 @@ export function newApp() {
 	return app;
 }
 
-const allowAuthorizedParties = cors({
-	origin: (origin, c: Context<AppEnv>) =>
-		c.get("config").authorizedParties.includes(origin) ? origin : null,
-	allowMethods: ["GET", "POST", "DELETE"],
-	allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
-	exposeHeaders: ["X-Request-Id", "Retry-After"],
-	maxAge: 600,
-});
-
 /**
- * CORS for the front-end origins of `CLERK_AUTHORIZED_PARTIES`. With none configured the API is not
- * meant for browsers: no `Access-Control-*` header at all, and an OPTIONS is an ordinary request.
+ * CORS for the front-end origins of `CLERK_AUTHORIZED_PARTIES`, offering the path's own methods. With
+ * none configured the API is not meant for browsers: no `Access-Control-*` header at all, and an OPTIONS
+ * is an ordinary request.
  */
-function corsForAuthorizedParties(): MiddlewareHandler<AppEnv> {
+function corsForAuthorizedParties(allowMethods: string[]): MiddlewareHandler<AppEnv> {
+	const allowAuthorizedParties = cors({
+		origin: (origin, c: Context<AppEnv>) =>
+			c.get("config").authorizedParties.includes(origin) ? origin : null,
+		allowMethods,
+		allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
+		exposeHeaders: ["X-Request-Id", "Retry-After"],
+		maxAge: 600,
+	});
 	return async function corsForAuthorizedParties(c, next) {
 		if (c.get("config").authorizedParties.length === 0) return next();
 		return allowAuthorizedParties(c, next);

@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from "vitest";
 import { EXPECTED_MESSAGES, TEST_FRONTEND_ORIGIN } from "./constants.ts";
-import { type EnvOverrides, errorBody, getSettings, SETTINGS_URL, send } from "./support/api.ts";
+import { type EnvOverrides, errorBody, getSettings, SETTINGS_URL, send, VERIFY_URL } from "./support/api.ts";
 import { newOrganization } from "./support/emulator.ts";
 import { captureLogs } from "./support/logs.ts";
 import { tokenFor } from "./support/tokens.ts";
@@ -82,9 +82,9 @@ describe("paths and methods the API does not have", () => {
 });
 
 describe("CORS for the origins in CLERK_AUTHORIZED_PARTIES", () => {
-	const preflight = (origin: string) =>
+	const preflight = (origin: string, url = SETTINGS_URL) =>
 		send(
-			new Request(SETTINGS_URL, {
+			new Request(url, {
 				method: "OPTIONS",
 				headers: {
 					Origin: origin,
@@ -103,6 +103,12 @@ describe("CORS for the origins in CLERK_AUTHORIZED_PARTIES", () => {
 			"access-control-allow-headers": "Authorization,Content-Type,X-Request-Id",
 			"access-control-max-age": "600",
 		});
+	});
+
+	it("offers only POST on the re-check path", async () => {
+		const response = await preflight(TEST_FRONTEND_ORIGIN, VERIFY_URL);
+		expect(response.status).toBe(204);
+		expect(response.headers.get("Access-Control-Allow-Methods")).toBe("POST");
 	});
 
 	it("with no origins configured, sends no CORS header at all and answers OPTIONS as a plain request", async () => {
