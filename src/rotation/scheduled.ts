@@ -70,7 +70,8 @@ function logRun(run: RotationRun, currentKid: string): void {
 		...(completedPass ? {} : { offset: cursor.offset, passSoFar: cursor.counts }),
 	});
 	if (completedPass) {
-		// The pass's census: records per key id. None under an old id means it can leave the ring.
+		// The pass's census: records per key id. A running count (organizations created or deleted during
+		// the pass shift Clerk's offsets): `npm run keys:report -- --retired KID` is the gate for the ring.
 		log("info", {
 			msg: "key rotation pass complete",
 			currentKid,
