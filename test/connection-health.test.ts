@@ -5,7 +5,7 @@
  */
 import { exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { EXPECTED_MESSAGES } from "./constants.ts";
+import { EXPECTED_MESSAGES, NOT_CONNECTED } from "./constants.ts";
 import {
 	type ApiResponse,
 	disconnect,
@@ -29,7 +29,6 @@ import { tokenFor } from "./support/tokens.ts";
 
 const credentials = exports.CrmCredentials;
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const NOT_CONNECTED = { connected: false, provider: null, apiKeyMasked: null };
 
 /** An organization with a Close key connected (unverified) by an admin, and the admin's token. */
 async function connectedToClose(verify = false) {

@@ -6,6 +6,9 @@ export const GOOD_CLOSE_API_KEY = "api_7b8KOSMa0OevK9qJvT6F9s.2H3Bt8ktGaQ9kVK45P
 /** Clerk's limit for a development instance: Backend API requests per 10 s ("system limits" page). */
 export const DEVELOPMENT_INSTANCE_LIMIT = 100;
 
+/** GET's body when no CRM is connected (docs/contract.md). */
+export const NOT_CONNECTED = { connected: false, provider: null, apiKeyMasked: null } as const;
+
 /**
  * Messages the API answers with, written out from the contract rather than imported from src/, so that
  * a changed message fails the tests that read it.

@@ -5,7 +5,7 @@
  * real one.
  */
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
-import { EXPECTED_MESSAGES, GOOD_CLOSE_API_KEY } from "./constants.ts";
+import { EXPECTED_MESSAGES, GOOD_CLOSE_API_KEY, NOT_CONNECTED } from "./constants.ts";
 import { disconnect, errorBody, getSettings, saveSettings } from "./support/api.ts";
 import { clerkCalls, newOrganization, queueClerkFaults, writeInClerk } from "./support/emulator.ts";
 import { useInProcessEmulator } from "./support/in-process-emulator.ts";
@@ -14,7 +14,6 @@ import { tokenFor } from "./support/tokens.ts";
 
 const TTL_MS = 30_000;
 const STALE_IF_ERROR_MS = 300_000;
-const NOT_CONNECTED = { connected: false, provider: null, apiKeyMasked: null };
 const STORED = {
 	provider: "close",
 	apiKey: "api_cached0000.secretcached0000000000",

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { NOT_CONNECTED } from "./constants.ts";
 import { disconnect, errorBody, getSettings, saveSettings } from "./support/api.ts";
 import { newOrganization, organization } from "./support/emulator.ts";
 import { tokenFor } from "./support/tokens.ts";
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const NOT_CONNECTED = { connected: false, provider: null, apiKeyMasked: null };
 
 /** Saves a Bullhorn key as user_test of a fresh org; returns the whole GET body that follows, and the save's time. */
 async function saveThenRead(apiKey: string, tokenOptions: Parameters<typeof tokenFor>[1] = {}) {

@@ -15,7 +15,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Fault } from "../../emulator/faults.ts";
-import { EXPECTED_MESSAGES } from "../constants.ts";
+import { EXPECTED_MESSAGES, NOT_CONNECTED } from "../constants.ts";
 import { errorBody } from "../support/api.ts";
 import { clerkCalls, newOrganization, organization, queueClerkFaults } from "../support/emulator.ts";
 import { type LeakWatch, watchForLeaks } from "../support/leaks.ts";
@@ -104,7 +104,6 @@ interface Saved {
 /** What an organization has connected: a saved record, or nothing. */
 type State = Saved | null;
 
-const NOT_CONNECTED = { connected: false, provider: null, apiKeyMasked: null };
 const CLOSE_KEY_ID = /^(api_[A-Za-z0-9]+)\./;
 const FORBIDDEN = "Your role in this organization cannot change CRM settings";
 const CLERK_UNAVAILABLE = EXPECTED_MESSAGES.clerkUnavailable;
