@@ -173,7 +173,7 @@ export function createEmulator(options: EmulatorOptions) {
 			target: ORGANIZATION_LIST,
 			apiVersion: c.req.header("Clerk-API-Version") ?? null,
 		});
-		const faulted = await applyFault(faults.take(ORGANIZATION_LIST), c.env?.connection);
+		const faulted = await applyFault(faults.take(ORGANIZATION_LIST, "GET"), c.env?.connection);
 		if (faulted) return faulted;
 		const limit = Number(c.req.query("limit") ?? 10);
 		const offset = Number(c.req.query("offset") ?? 0);
@@ -200,7 +200,7 @@ export function createEmulator(options: EmulatorOptions) {
 			...(isMetadataPatch ? { body } : {}),
 		});
 
-		const faulted = await applyFault(faults.take(id), c.env?.connection);
+		const faulted = await applyFault(faults.take(id, c.req.method), c.env?.connection);
 		if (faulted) return faulted;
 
 		const organization =
@@ -239,7 +239,7 @@ export function createEmulator(options: EmulatorOptions) {
 		const target = apiKey?.split(".")[0] ?? "";
 		calls.push({ service: "close", method: "GET", path: c.req.path, target });
 
-		const faulted = await applyFault(faults.take(`close:${apiKey}`), c.env?.connection);
+		const faulted = await applyFault(faults.take(`close:${apiKey}`, "GET"), c.env?.connection);
 		if (faulted) return faulted;
 		if (!apiKey || !closeApiKeys.has(apiKey)) return c.json({ error: "Unauthorized" }, 401);
 		return c.json({ id: "user_emulated", email: "dev@example.com", organizations: [] });

@@ -1,8 +1,11 @@
 /**
  * What the emulator can be told to do instead of answering normally, one fault per upstream call,
- * queued per organization (Clerk) or per API key (Close) so that parallel tests never meet.
+ * queued per organization (Clerk) or per API key (Close) so that parallel tests never meet. A fault
+ * with `method` is kept for the next call of that method: calls of other methods pass it by.
  */
-export type Fault =
+export type Fault = FaultKind & { method?: "GET" | "PATCH" };
+
+type FaultKind =
 	/** Answer with this status (Clerk-style error body), e.g. 500, 502, 503, or 429 with `Retry-After`. */
 	| { status: number; retryAfter?: string }
 	/** Answer 200 with a body that is not JSON. */
@@ -29,11 +32,13 @@ export class FaultQueues {
 		this.#queues.set(target, [...(this.#queues.get(target) ?? []), ...faults]);
 	}
 
-	/** The next fault for `target`, consumed. */
-	take(target: string): Fault | undefined {
+	/** The next fault for a call of `method` about `target`, consumed. */
+	take(target: string, method: string): Fault | undefined {
 		const queue = this.#queues.get(target);
-		const fault = queue?.shift();
-		if (queue?.length === 0) this.#queues.delete(target);
+		const index = queue?.findIndex((fault) => fault.method === undefined || fault.method === method) ?? -1;
+		if (!queue || index < 0) return undefined;
+		const [fault] = queue.splice(index, 1);
+		if (queue.length === 0) this.#queues.delete(target);
 		return fault;
 	}
 

@@ -12,8 +12,8 @@
  */
 import { parseArgs } from "node:util";
 import { CLERK_MAX_PAGE, clerkOrganizationStore } from "../src/clerk/organization-store.ts";
-import { METADATA_KEY } from "../src/crm/settings-service.ts";
-import { countSealing, type SealingCounts, sealingOf } from "../src/rotation/sealing.ts";
+import { METADATA_KEY, readRecord, sealingOf } from "../src/crm/record.ts";
+import { countSealing, countsAsObject, type SealingCounts } from "../src/rotation/sealing.ts";
 
 const USAGE = `Usage: CLERK_SECRET_KEY=sk_… npm run -s keys:report -- [--retired KID]… [--json]`;
 
@@ -41,12 +41,12 @@ function parseOptions() {
 /** Every organization's record, counted by what seals it; one Clerk call per 500 organizations. */
 async function census(clerkApiUrl: string, clerkSecretKey: string) {
 	const store = clerkOrganizationStore({ clerkApiUrl, clerkSecretKey });
-	const counts: SealingCounts = {};
+	const counts: SealingCounts = new Map();
 	let organizations = 0;
 	for (let offset = 0; ; offset += CLERK_MAX_PAGE) {
 		const page = await store.listOrganizations(offset, CLERK_MAX_PAGE);
 		for (const organization of page.organizations) {
-			countSealing(counts, sealingOf(organization.privateMetadata[METADATA_KEY]));
+			countSealing(counts, sealingOf(readRecord(organization.privateMetadata[METADATA_KEY])));
 		}
 		organizations += page.organizations.length;
 		if (page.organizations.length < CLERK_MAX_PAGE) return { organizations, counts };
@@ -70,18 +70,18 @@ try {
 	fail(`could not read the organizations from Clerk: ${(error as Error).message}`);
 }
 const { organizations, counts } = result;
-const stillUsed = options.retired.filter((kid) => (counts[kid] ?? 0) > 0);
+const stillUsed = options.retired.filter((kid) => (counts.get(kid) ?? 0) > 0);
 
 if (options.json) {
-	console.log(JSON.stringify({ organizations, records: counts }));
+	console.log(JSON.stringify({ organizations, records: countsAsObject(counts) }));
 } else {
-	const rows = Object.entries(counts).sort(([a], [b]) => a.localeCompare(b));
+	const rows = [...counts].sort(([a], [b]) => a.localeCompare(b));
 	console.log(`${organizations} organizations; CRM records by what seals them:`);
 	for (const [label, count] of rows) console.log(`  ${label.padEnd(24)} ${count}`);
 	if (rows.length === 0) console.log("  (none)");
 }
 for (const kid of options.retired) {
-	const count = counts[kid] ?? 0;
+	const count = counts.get(kid) ?? 0;
 	console.error(
 		count > 0
 			? `${kid} still seals ${count} record(s): keep it in CRM_ENCRYPTION_KEYS until the rotation job has re-sealed them`

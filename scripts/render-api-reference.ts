@@ -44,12 +44,16 @@ const ERROR_CURLS: Record<string, { when: string; curl: string }> = {
 		when: "a body over the limit",
 		curl: `curl -X POST ${SETTINGS} \\\n  ${AUTH} \\\n  ${JSON_BODY} \\\n  -d "{\\"provider\\": \\"close\\", \\"apiKey\\": \\"$(head -c 17000 /dev/zero | tr '\\0' k)\\"}"`,
 	},
+	UnsupportedMediaType: {
+		when: "a body not labelled `application/json`",
+		curl: `curl -X POST ${SETTINGS} \\\n  ${AUTH} \\\n  -H "Content-Type: text/plain" \\\n  -d '{"provider": "close", "apiKey": "api_abc.def"}'`,
+	},
 	RateLimited: {
 		when: "writes repeated faster than the organization's limit",
 		curl: `for i in $(seq 100); do curl -s -o /dev/null -w "%{http_code}\\n" -X DELETE ${SETTINGS} ${AUTH}; done`,
 	},
 	InternalError: {
-		when: "any request while Clerk is unreachable (a client cannot cause it)",
+		when: "any request while Clerk holds something for the organization that is not a CRM record (a client cannot cause it)",
 		curl: `curl ${SETTINGS} \\\n  ${AUTH}`,
 	},
 	UpstreamUnavailable: {
@@ -68,8 +72,10 @@ const REASON_PHRASES: Record<string, string> = {
 	404: "Not Found",
 	405: "Method Not Allowed",
 	413: "Content Too Large",
+	415: "Unsupported Media Type",
 	429: "Too Many Requests",
 	500: "Internal Server Error",
+	503: "Service Unavailable",
 };
 
 /**

@@ -1,6 +1,6 @@
 import type { Session } from "./auth/session.ts";
 import type { Config } from "./config/config.ts";
-import type { CrmSettingsService } from "./crm/settings-service.ts";
+import type { CrmOwnerClient } from "./crm/owner-client.ts";
 
 /** Types of the Hono context: the Worker's bindings and what middleware puts on each request. */
 export interface AppEnv {
@@ -8,7 +8,7 @@ export interface AppEnv {
 	Variables: {
 		requestId: string;
 		config: Config;
-		crmSettings: CrmSettingsService;
+		owners: CrmOwnerClient;
 		session: Session;
 		/** Why authentication failed, for the request log line only. */
 		authFailure: string;

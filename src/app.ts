@@ -2,13 +2,14 @@ import type { Context, MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import type { AppEnv } from "./app-env.ts";
-import { SETTINGS_PATH, settingsRoutes, VERIFY_PATH } from "./crm/routes.ts";
+import { settingsRoutes } from "./crm/routes.ts";
 import { handleError, handleNotFound } from "./errors/handler.ts";
-import { HEALTH_PATH, healthRoutes } from "./health/routes.ts";
+import { healthRoutes } from "./health/routes.ts";
 import { TrieHono } from "./http/hono.ts";
-import { requestLog } from "./middleware/log.ts";
-import { services } from "./middleware/services.ts";
-import { OPENAPI_PATH, openApiRoutes } from "./openapi/routes.ts";
+import { corsMethodsOf, HEALTH, OPENAPI, type PathMethods, SETTINGS, VERIFY } from "./http/paths.ts";
+import { requestLog } from "./log.ts";
+import { openApiRoutes } from "./openapi/routes.ts";
+import { services } from "./services.ts";
 
 /**
  * Builds the API: request ids, logging, `no-store`, the public health check and OpenAPI document, CORS
@@ -28,13 +29,12 @@ export function newApp() {
 	});
 
 	// Before `services()`: the health check and the public document need no configuration and no Clerk.
-	app.route(HEALTH_PATH, healthRoutes);
-	app.route(OPENAPI_PATH, openApiRoutes);
+	app.route(HEALTH.path, healthRoutes);
+	app.route(OPENAPI.path, openApiRoutes);
 
 	// Scoped to the settings paths, so an OPTIONS to a path the API lacks is a 404, not a preflight answer.
-	app.use(SETTINGS_PATH, services(), corsForAuthorizedParties(["GET", "POST", "DELETE"]));
-	app.use(VERIFY_PATH, services(), corsForAuthorizedParties(["POST"]));
-	app.route(SETTINGS_PATH, settingsRoutes);
+	for (const path of [SETTINGS, VERIFY]) app.use(path.path, services(), corsForAuthorizedParties(path));
+	app.route(SETTINGS.path, settingsRoutes);
 
 	app.notFound(handleNotFound);
 	app.onError(handleError);
@@ -46,11 +46,11 @@ export function newApp() {
  * none configured the API is not meant for browsers: no `Access-Control-*` header at all, and an OPTIONS
  * is an ordinary request.
  */
-function corsForAuthorizedParties(allowMethods: string[]): MiddlewareHandler<AppEnv> {
+function corsForAuthorizedParties(path: PathMethods): MiddlewareHandler<AppEnv> {
 	const allowAuthorizedParties = cors({
 		origin: (origin, c: Context<AppEnv>) =>
 			c.get("config").authorizedParties.includes(origin) ? origin : null,
-		allowMethods,
+		allowMethods: corsMethodsOf(path),
 		allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
 		exposeHeaders: ["X-Request-Id", "Retry-After"],
 		maxAge: 600,

@@ -11,8 +11,8 @@ export default {
 	},
 } satisfies ExportedHandler<Env>;
 
-// The Durable Object class behind the SETTINGS_CACHE binding (wrangler.toml).
-export { SettingsCache } from "./crm/settings-cache.ts";
+// The organization's owner, behind the CRM_OWNER binding (wrangler.toml).
+export { CrmRecordOwner } from "./crm/owner.ts";
 // The key-rotation job's cursor and lease, behind the KEY_ROTATION binding.
 export { KeyRotationState } from "./rotation/key-rotation.ts";
 // Workers RPC for the platform's own Workers, over a service binding only (README, "Using the key from another Worker").

@@ -327,7 +327,7 @@ describe("CrmCredentials.reportRejected over a service binding", () => {
 		).toBe("report.connectedAt must be the connectedAt getCredential gave");
 		expect(
 			await refusal(credentials.reportRejected("org_x/../y", { connectedAt, reason: "unauthorized" })),
-		).toBe('"org_x/../y" is not a Clerk organization id');
+		).toBe("orgId is not a Clerk organization id (org_ followed by letters and digits)");
 		expect(await organization(orgId)).toEqual(before);
 	});
 });

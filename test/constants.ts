@@ -26,4 +26,6 @@ export const EXPECTED_MESSAGES = {
 	bullhornUncheckable:
 		"Bullhorn credentials cannot be checked with one request (Bullhorn signs in through OAuth)",
 	nothingToCheck: "No CRM is connected to this organization: there is no key to check",
+	tooManyWrites:
+		"Too many changes to this organization's CRM settings (at most 10 a minute); try again after Retry-After seconds",
 } as const;

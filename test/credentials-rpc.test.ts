@@ -43,7 +43,9 @@ describe("CrmCredentials over a service binding", () => {
 			(thrown: unknown) => thrown,
 		);
 		expect(error).toBeInstanceOf(Error);
-		expect((error as Error).message).toBe('"../metadata" is not a Clerk organization id');
+		expect((error as Error).message).toBe(
+			"orgId is not a Clerk organization id (org_ followed by letters and digits)",
+		);
 	});
 });
 

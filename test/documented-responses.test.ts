@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import document from "../src/openapi/openapi.json" with { type: "json" };
 import { EXPECTED_MESSAGES, GOOD_CLOSE_API_KEY } from "./constants.ts";
 import {
@@ -13,7 +13,6 @@ import {
 } from "./support/api.ts";
 import { newCloseApiKey, newOrganization, queueClerkFaults, queueCloseFaults } from "./support/emulator.ts";
 import { tokenFor } from "./support/tokens.ts";
-import { inOneWriteLimitWindow } from "./support/write-limit.ts";
 
 // One request for each response the OpenAPI document declares, so that the contract check in `send()`
 // sees every one of them as the Worker really sends it. The last test holds the file to that: it fails
@@ -121,19 +120,40 @@ describe("each documented response, as the Worker sends it", () => {
 		);
 	});
 
-	it("429 with Retry-After for POST and DELETE past the write limit", async () => {
-		await inOneWriteLimitWindow(async () => {
-			const token = await tokenFor(await newOrganization());
-			for (let i = 0; i < 10; i++) expect((await settings("DELETE", { token })).status).toBe(200);
-			const limited = "Too many changes to this organization's CRM settings; try again in a minute";
-			for (const method of ["POST", "DELETE"]) {
-				const body = method === "POST" ? { body: { provider: "close", apiKey: GOOD_CLOSE_API_KEY } } : {};
-				const response = await settings(method, { token, ...body });
-				expect(response.status, method).toBe(429);
-				expect(response.body, method).toEqual(errorBody(response, "RATE_LIMITED", limited));
-				expect(response.headers.get("Retry-After"), method).toBe("60");
-			}
+	it("415 for a body not labelled application/json", async () => {
+		const token = await tokenFor(await newOrganization());
+		const response = await settings("POST", {
+			token,
+			body: { provider: "close", apiKey: GOOD_CLOSE_API_KEY },
+			headers: { "Content-Type": "text/plain" },
 		});
+		expect(response.status).toBe(415);
+		expect(response.body).toEqual(
+			errorBody(
+				response,
+				"UNSUPPORTED_MEDIA_TYPE",
+				"Request body must be JSON: send Content-Type: application/json (charset utf-8, if any)",
+			),
+		);
+	});
+
+	it("429 with Retry-After for POST and DELETE past the write limit", async () => {
+		// The clock stands still, so the window's first write frees its slot in exactly a minute.
+		vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
+		onTestFinished(() => {
+			vi.useRealTimers();
+		});
+		const token = await tokenFor(await newOrganization());
+		for (let i = 0; i < 10; i++) expect((await settings("DELETE", { token })).status).toBe(200);
+		for (const method of ["POST", "DELETE"]) {
+			const body = method === "POST" ? { body: { provider: "close", apiKey: GOOD_CLOSE_API_KEY } } : {};
+			const response = await settings(method, { token, ...body });
+			expect(response.status, method).toBe(429);
+			expect(response.body, method).toEqual(
+				errorBody(response, "RATE_LIMITED", EXPECTED_MESSAGES.tooManyWrites),
+			);
+			expect(response.headers.get("Retry-After"), method).toBe("60");
+		}
 	});
 
 	it.each(["GET", "POST", "DELETE"])("500 when Clerk answers something unusable (%s)", async (method) => {
@@ -227,12 +247,9 @@ describe("each documented response of the re-check, as the Worker sends it", () 
 	});
 
 	it("429 past the write limit, 500 for an unusable Clerk answer, 503 with Retry-After when Clerk throttles", async () => {
-		await inOneWriteLimitWindow(async () => {
-			const limitedToken = await tokenFor(await newOrganization());
-			for (let i = 0; i < 10; i++)
-				expect((await settings("DELETE", { token: limitedToken })).status).toBe(200);
-			expect((await verify({ token: limitedToken })).status).toBe(429);
-		});
+		const limitedToken = await tokenFor(await newOrganization());
+		for (let i = 0; i < 10; i++) expect((await settings("DELETE", { token: limitedToken })).status).toBe(200);
+		expect((await verify({ token: limitedToken })).status).toBe(429);
 
 		const unusable = await newOrganization();
 		await queueClerkFaults(unusable, [{ kind: "malformed-json" }]);

@@ -1,10 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { DecryptionError, decryptApiKey, sealApiKey } from "../src/crypto/api-key-envelope.ts";
-import { KeyRingError, parseKeyRing } from "../src/crypto/key-ring.ts";
+import { decryptApiKey, sealApiKey } from "../src/crypto/api-key-envelope.ts";
+import { parseKeyRing } from "../src/crypto/key-ring.ts";
+import { InternalFailure } from "../src/errors/failure.ts";
 import { errorBody, getSettings, saveSettings } from "./support/api.ts";
 import { clerkCalls, newOrganization, organization } from "./support/emulator.ts";
 import { captureLogs } from "./support/logs.ts";
 import { tokenFor } from "./support/tokens.ts";
+
+/** The failures of a malformed key ring and of an envelope that does not open, as the code throws them. */
+const keyRingFailure = (message: string) =>
+	new InternalFailure("configuration", `CRM_ENCRYPTION_KEYS: ${message}`);
+const doesNotOpen = (message: string) => new InternalFailure("key-does-not-open", message);
 
 const key = (byte: number) => btoa(String.fromCharCode(...new Uint8Array(32).fill(byte)));
 const OLD_RING = `k2025:${key(1)}`;
@@ -21,7 +27,7 @@ describe("parseKeyRing", () => {
 	it("means no encryption only when unset; set but blank is refused", () => {
 		expect(parseKeyRing(undefined)).toBeNull();
 		expect(() => parseKeyRing("  ")).toThrow(
-			new KeyRingError("is set but empty; remove the secret to store keys in plaintext"),
+			keyRingFailure("is set but empty; remove the secret to store keys in plaintext"),
 		);
 	});
 
@@ -54,7 +60,7 @@ describe("parseKeyRing", () => {
 			"each entry must be keyId:base64Key, with a key id of 1-32 letters, digits, _ or -",
 		],
 	])("refuses %s, without echoing key material", (_name, value, message) => {
-		expect(() => parseKeyRing(value)).toThrow(new KeyRingError(message));
+		expect(() => parseKeyRing(value)).toThrow(keyRingFailure(message));
 		try {
 			parseKeyRing(value);
 		} catch (error) {
@@ -89,7 +95,7 @@ describe("sealApiKey and decryptApiKey", () => {
 	it("refuses a ciphertext moved to another organization", async () => {
 		const envelope = await sealApiKey(API_KEY, "org_a", ring);
 		await expect(decryptApiKey({ apiKey: envelope }, "org_b", ring)).rejects.toThrow(
-			new DecryptionError("the envelope does not open: tampered with, or sealed for another organization"),
+			doesNotOpen("the envelope does not open: tampered with, or sealed for another organization"),
 		);
 	});
 
@@ -98,27 +104,31 @@ describe("sealApiKey and decryptApiKey", () => {
 		const bytes = Uint8Array.from(atob(envelope.ct), (char) => char.charCodeAt(0));
 		bytes[0] = (bytes[0] as number) ^ 1;
 		const tampered = { ...envelope, ct: btoa(String.fromCharCode(...bytes)) };
-		await expect(decryptApiKey({ apiKey: tampered }, "org_a", ring)).rejects.toThrow(DecryptionError);
+		await expect(decryptApiKey({ apiKey: tampered }, "org_a", ring)).rejects.toMatchObject({
+			kind: "key-does-not-open",
+		});
 	});
 
 	it("refuses an envelope sealed with a key the ring lacks", async () => {
 		const envelope = await sealApiKey(API_KEY, "org_a", ring);
 		await expect(decryptApiKey({ apiKey: envelope }, "org_a", `k2030:${key(9)}`)).rejects.toThrow(
-			new DecryptionError('the record was sealed with key "k2025", which the key ring lacks'),
+			doesNotOpen('the record was sealed with key "k2025", which the key ring lacks'),
 		);
 	});
 
 	it("refuses a malformed envelope and a malformed or missing key ring", async () => {
 		const envelope = await sealApiKey(API_KEY, "org_a", ring);
 		await expect(decryptApiKey({ apiKey: { ...envelope, iv: "short" } }, "org_a", ring)).rejects.toThrow(
-			new DecryptionError("the envelope's iv or ct is malformed"),
+			doesNotOpen("the envelope's iv or ct is malformed"),
 		);
 		await expect(decryptApiKey({ apiKey: { v: 2 } }, "org_a", ring)).rejects.toThrow(
-			new DecryptionError("apiKey is neither a string nor an A256GCM envelope"),
+			doesNotOpen("apiKey is neither a string nor an A256GCM envelope"),
 		);
-		await expect(decryptApiKey({ apiKey: envelope }, "org_a", "k2025")).rejects.toThrow(KeyRingError);
+		await expect(decryptApiKey({ apiKey: envelope }, "org_a", "k2025")).rejects.toMatchObject({
+			kind: "configuration",
+		});
 		await expect(decryptApiKey({ apiKey: envelope }, "org_a", undefined)).rejects.toThrow(
-			new KeyRingError("is not set, but the record is encrypted"),
+			keyRingFailure("is not set, but the record is encrypted"),
 		);
 	});
 
@@ -128,16 +138,16 @@ describe("sealApiKey and decryptApiKey", () => {
 		["a string", "api_x.y"],
 		["an array", [{ apiKey: "api_x.y" }]],
 		["an object without apiKey", { provider: "close" }],
-	])("refuses a record that is %s with DecryptionError, not a TypeError", async (_name, record) => {
+	])("refuses a record that is %s as a key that does not open, not a TypeError", async (_name, record) => {
 		await expect(decryptApiKey(record, "org_a", ring)).rejects.toThrow(
-			new DecryptionError("the record is not an object with an apiKey"),
+			doesNotOpen("the record is not an object with an apiKey"),
 		);
 	});
 
 	it("refuses an apiKey that is neither a string nor an envelope, whatever the ring", async () => {
 		for (const apiKey of [null, 42, [], {}]) {
 			await expect(decryptApiKey({ apiKey }, "org_a", undefined)).rejects.toThrow(
-				new DecryptionError("apiKey is neither a string nor an A256GCM envelope"),
+				doesNotOpen("apiKey is neither a string nor an A256GCM envelope"),
 			);
 		}
 	});
@@ -180,9 +190,9 @@ describe("the service with CRM_ENCRYPTION_KEYS", () => {
 	it("a ciphertext copied into another organization's metadata does not open there", async () => {
 		const { stored } = await connectWith(OLD_RING);
 		const otherOrg = await newOrganization({ private_metadata: { crm: stored } });
-		await expect(decryptApiKey(stored as { apiKey: unknown }, otherOrg, OLD_RING)).rejects.toThrow(
-			DecryptionError,
-		);
+		await expect(decryptApiKey(stored as { apiKey: unknown }, otherOrg, OLD_RING)).rejects.toMatchObject({
+			kind: "key-does-not-open",
+		});
 	});
 
 	it("rotation: old records still open after a new key is put first; new writes use the new key", async () => {

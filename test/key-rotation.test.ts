@@ -171,6 +171,7 @@ describe("the key-rotation job", () => {
 				records: { k2026: 8, plaintext: 1, unreadable: 1 },
 				resealed: 7,
 				unopenable: 0,
+				refused: 0,
 			},
 		]);
 		expect(entries[0]).toEqual({
@@ -209,12 +210,17 @@ describe("the key-rotation job", () => {
 				currentKid: "k2026",
 				clerkCalls: 2,
 				resealed: 0,
-				stoppedBy: "a Clerk call failed (UpstreamError); the next run resumes here",
+				stoppedBy: "a Clerk call failed (clerk: HTTP 429); the next run resumes here",
 				offset: 0,
 				passSoFar: {},
 			},
 		]);
+		// The organization's owner asks Clerk again only once Clerk's Retry-After has passed.
 		await cronRun(vars);
+		expect(crmOf(clerk, first as string).apiKey).toMatchObject({ kid: "k2025" });
+		vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 30_000 });
+		await cronRun(vars);
+		vi.useRealTimers();
 		for (const orgId of keys.keys()) expect(crmOf(clerk, orgId).apiKey).toMatchObject({ kid: "k2026" });
 		expect(logs.entries().at(-1)).toMatchObject({
 			msg: "key rotation pass complete",

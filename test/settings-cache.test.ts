@@ -128,13 +128,19 @@ describe("read-your-writes", () => {
 		expect(await clerkReads(orgId)).toBe(1);
 	});
 
-	it("a write whose outcome is unknown (Clerk unavailable) makes the next GET ask Clerk", async () => {
+	it("a write whose outcome is unknown (Clerk unavailable) makes the next GET ask Clerk, once Clerk's wait is over", async () => {
 		const clock = useInProcessEmulator();
 		const orgId = await newOrganization({ private_metadata: { crm: STORED } });
-		const token = await tokenFor(orgId);
+		const token = await tokenFor(orgId, { expiresInSeconds: 3600 });
 		await getSettings({ token });
 		await queueClerkFaults(orgId, [{ status: 503 }, { status: 503 }, { status: 503 }]);
 		expect((await clock.timed(() => disconnect({ token }))).value.status).toBe(503);
+		// Clerk may have applied the DELETE: no copy is served, and Clerk is left alone for its 10 s.
+		const { value: waiting } = await clock.timed(() => getSettings({ token }));
+		expect(waiting.status).toBe(503);
+		expect(Number(waiting.headers.get("Retry-After"))).toBeLessThanOrEqual(10);
+		expect(await clerkReads(orgId)).toBe(1);
+		clock.setTime(Date.now() + 10_000);
 		expect((await clock.timed(() => getSettings({ token }))).value.body).toEqual(STORED_BODY);
 		expect(await clerkReads(orgId)).toBe(2);
 	});

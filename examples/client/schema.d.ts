@@ -149,7 +149,7 @@ export interface components {
              */
             provider: "close";
             /**
-             * @description The API key or authentication token for the CRM provider. Surrounding whitespace is removed; what remains must be 1 character to 2048 bytes in UTF-8 (Clerk counts metadata in bytes; the pattern can only bound the characters, at 2048) with no control, invisible formatting or blank filler characters (zero-width spaces, bidi overrides, lone surrogates, Hangul fillers, the blank Braille pattern). It is stored in the organization's Clerk private metadata and never returned in full: GET shows only a masked version. Close keys have the form `api_<id>.<secret>`.
+             * @description The API key or authentication token for the CRM provider. Surrounding whitespace is removed; what remains must be 1 character to 2048 bytes in UTF-8 (Clerk counts metadata in bytes; the pattern can only bound the characters, at 2048) with no control, invisible, blank filler, private-use or unassigned characters: none of Unicode's `Cc`, `Cf`, `Default_Ignorable_Code_Point` (zero-width spaces, bidi overrides, variation selectors, the combining grapheme joiner, Hangul fillers), `Cs` (lone surrogates), `Co` (private use) or `Cn` (unassigned code points and noncharacters), nor the blank Braille pattern U+2800. It is stored in the organization's Clerk private metadata and never returned in full: GET shows only a masked version. Close keys have the form `api_<id>.<secret>`.
              * @example api_dev0000000000000000000.devsecret000000000000000
              */
             apiKey: string;
@@ -173,7 +173,7 @@ export interface components {
              */
             provider: "bullhorn";
             /**
-             * @description The API key or authentication token for the CRM provider. Surrounding whitespace is removed; what remains must be 1 character to 2048 bytes in UTF-8 (Clerk counts metadata in bytes; the pattern can only bound the characters, at 2048) with no control, invisible formatting or blank filler characters (zero-width spaces, bidi overrides, lone surrogates, Hangul fillers, the blank Braille pattern). It is stored in the organization's Clerk private metadata and never returned in full: GET shows only a masked version.
+             * @description The API key or authentication token for the CRM provider. Surrounding whitespace is removed; what remains must be 1 character to 2048 bytes in UTF-8 (Clerk counts metadata in bytes; the pattern can only bound the characters, at 2048) with no control, invisible, blank filler, private-use or unassigned characters: none of Unicode's `Cc`, `Cf`, `Default_Ignorable_Code_Point` (zero-width spaces, bidi overrides, variation selectors, the combining grapheme joiner, Hangul fillers), `Cs` (lone surrogates), `Co` (private use) or `Cn` (unassigned code points and noncharacters), nor the blank Braille pattern U+2800. It is stored in the organization's Clerk private metadata and never returned in full: GET shows only a masked version.
              * @example your-api-key-here
              */
             apiKey: string;
@@ -343,7 +343,7 @@ export interface components {
          * @description What went wrong, for programs. Each code comes with one HTTP status.
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_ERROR" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "UPSTREAM_UNAVAILABLE";
+        ErrorCode: "VALIDATION_ERROR" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "UPSTREAM_UNAVAILABLE";
         /** @description One problem with one field of the request body. */
         ErrorDetail: {
             /**
@@ -373,7 +373,7 @@ export interface components {
         };
     };
     responses: {
-        /** @description 400 VALIDATION_ERROR: Either the request body is invalid (not JSON, wrong types, unknown provider, an empty, blank, oversized or control-character `apiKey`, an unknown field), with `details` naming each field at fault; or the request has no valid authentication, with the message `Organization ID required`. */
+        /** @description 400 VALIDATION_ERROR: Either the request body is invalid (malformed JSON, wrong types, unknown provider, an empty, blank or oversized `apiKey` or one with a control, invisible, blank filler, private-use or unassigned character, an unknown field), with `details` naming each field at fault; or the request has no valid authentication, with the message `Organization ID required`. */
         ValidationError: {
             headers: {
                 "X-Request-Id": components["headers"]["RequestId"];
@@ -455,6 +455,20 @@ export interface components {
                 "application/json": {
                     /** @constant */
                     code?: "PAYLOAD_TOO_LARGE";
+                } & components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description 415 UNSUPPORTED_MEDIA_TYPE: The request body is not labelled `Content-Type: application/json`, with no parameter or only `charset=utf-8` (case-insensitive, the value may be quoted): a missing `Content-Type`, `text/plain`, a `+json` type such as `application/merge-patch+json`, another charset or any other parameter. Answered before the body is read. */
+        UnsupportedMediaType: {
+            headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
+                "Cache-Control": components["headers"]["CacheControl"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    /** @constant */
+                    code?: "UNSUPPORTED_MEDIA_TYPE";
                 } & components["schemas"]["ErrorBody"];
             };
         };
@@ -582,7 +596,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description A JSON object of at most 16384 bytes. */
+        /** @description A JSON object of at most 16384 bytes, sent as `Content-Type: application/json` with no parameter or only `charset=utf-8` (anything else is a 415). */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["SaveCrmSettingsRequest"];
@@ -604,6 +618,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["UpstreamUnavailable"];

@@ -10,6 +10,7 @@ import type { ErrorBody } from "../../src/errors/error-body.ts";
 import {
 	BODY_INVALID,
 	BODY_NOT_JSON_MEDIA_TYPE,
+	BODY_NOT_VALID_JSON,
 	bodyTooLarge,
 	CLERK_UNAVAILABLE,
 	CLOSE_REJECTED_KEY,
@@ -50,7 +51,7 @@ const ERROR_RESPONSES: Record<ErrorCode, ErrorResponseDoc> = {
 	VALIDATION_ERROR: {
 		name: "ValidationError",
 		description:
-			"Either the request body is invalid (not JSON, wrong types, unknown provider, an empty, blank, oversized or control-character `apiKey`, an unknown field), with `details` naming each field at fault; " +
+			"Either the request body is invalid (malformed JSON, wrong types, unknown provider, an empty, blank or oversized `apiKey` or one with a control, invisible, blank filler, private-use or unassigned character, an unknown field), with `details` naming each field at fault; " +
 			`or the request has no valid authentication, with the message \`${ORGANIZATION_ID_REQUIRED}\`.`,
 		examples: {
 			invalidBody: {
@@ -63,9 +64,9 @@ const ERROR_RESPONSES: Record<ErrorCode, ErrorResponseDoc> = {
 					],
 				},
 			},
-			notJson: {
-				summary: "A body that is not JSON",
-				value: { error: BODY_NOT_JSON_MEDIA_TYPE },
+			malformedJson: {
+				summary: "A body that does not parse as JSON",
+				value: { error: BODY_NOT_VALID_JSON },
 			},
 			closeRejected: {
 				summary: "`verify: true` and Close refused the key",
@@ -130,6 +131,19 @@ const ERROR_RESPONSES: Record<ErrorCode, ErrorResponseDoc> = {
 			tooLarge: {
 				summary: "An oversized body",
 				value: { error: bodyTooLarge(MAX_BODY_BYTES) },
+			},
+		},
+	},
+	UNSUPPORTED_MEDIA_TYPE: {
+		name: "UnsupportedMediaType",
+		description:
+			"The request body is not labelled `Content-Type: application/json`, with no parameter or only `charset=utf-8` " +
+			"(case-insensitive, the value may be quoted): a missing `Content-Type`, `text/plain`, a `+json` type such as " +
+			"`application/merge-patch+json`, another charset or any other parameter. Answered before the body is read.",
+		examples: {
+			notJson: {
+				summary: "A body sent as `text/plain`, or with `charset=utf-16`",
+				value: { error: BODY_NOT_JSON_MEDIA_TYPE },
 			},
 		},
 	},

@@ -110,7 +110,7 @@ export function operationPaths() {
 					"Connect a CRM provider to the organization by saving the provider and its API key, replacing any CRM connected before. Needs a role that may change CRM settings (by default `org:admin`).",
 				requestBody: {
 					required: true,
-					description: `A JSON object of at most ${MAX_BODY_BYTES} bytes.`,
+					description: `A JSON object of at most ${MAX_BODY_BYTES} bytes, sent as \`Content-Type: application/json\` with no parameter or only \`charset=utf-8\` (anything else is a 415).`,
 					content: { "application/json": { schema: schemaRef("SaveCrmSettingsRequest") } },
 				},
 				responses: {
@@ -123,6 +123,7 @@ export function operationPaths() {
 					403: responseRef("Forbidden"),
 					404: responseRef("NotFound"),
 					413: responseRef("PayloadTooLarge"),
+					415: responseRef("UnsupportedMediaType"),
 					429: responseRef("RateLimited"),
 					500: responseRef("InternalError"),
 					503: responseRef("UpstreamUnavailable"),

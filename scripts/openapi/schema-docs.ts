@@ -52,8 +52,10 @@ const apiKeyMaxMiddle = API_KEY_MAX_BYTES - 2;
  * `apiKey` as the server takes it: optional whitespace (what `String#trim` removes, which is exactly
  * ECMAScript's `\s`) around 1 to 2048 characters (the byte cap is in the description: a pattern counts
  * characters, and a key of at most 2048 bytes has at most 2048 of them) that start and end with a non-whitespace character and
- * contain none of `NOT_IN_API_KEY` (control, invisible formatting, lone surrogate, blank filler). JSON Schema patterns are ECMA-262
- * regular expressions with Unicode semantics, so `\p{…}` is in the dialect.
+ * contain none of `NOT_IN_API_KEY` (control, invisible formatting, default-ignorable, lone surrogate, private-use,
+ * unassigned, blank filler). JSON Schema patterns are ECMA-262 regular expressions with Unicode semantics, so
+ * `\p{…}` — general categories and binary properties such as `Default_Ignorable_Code_Point` — is in the dialect;
+ * which code points are `Cn` depends on the validator's Unicode version, as it does on the server's.
  */
 export const API_KEY_PATTERN = new RegExp(
 	String.raw`^\s*(?:[^\s${NOT_IN_API_KEY}]|[^\s${NOT_IN_API_KEY}][^${NOT_IN_API_KEY}]{0,${apiKeyMaxMiddle}}[^\s${NOT_IN_API_KEY}])\s*$`,
@@ -62,8 +64,10 @@ export const API_KEY_PATTERN = new RegExp(
 const API_KEY_DESCRIPTION =
 	"The API key or authentication token for the CRM provider. Surrounding whitespace is removed; what " +
 	`remains must be 1 character to ${API_KEY_MAX_BYTES} bytes in UTF-8 (Clerk counts metadata in bytes; the pattern can only ` +
-	`bound the characters, at ${API_KEY_MAX_BYTES}) with no control, invisible formatting or blank filler ` +
-	"characters (zero-width spaces, bidi overrides, lone surrogates, Hangul fillers, the blank Braille pattern). It is stored in the organization's Clerk private metadata and never " +
+	`bound the characters, at ${API_KEY_MAX_BYTES}) with no control, invisible, blank filler, private-use or unassigned ` +
+	"characters: none of Unicode's `Cc`, `Cf`, `Default_Ignorable_Code_Point` (zero-width spaces, bidi overrides, " +
+	"variation selectors, the combining grapheme joiner, Hangul fillers), `Cs` (lone surrogates), `Co` (private use) " +
+	"or `Cn` (unassigned code points and noncharacters), nor the blank Braille pattern U+2800. It is stored in the organization's Clerk private metadata and never " +
 	"returned in full: GET shows only a masked version.";
 const apiKeyDoc = () => z.string().check(z.regex(API_KEY_PATTERN));
 

@@ -1,4 +1,4 @@
-import { ConfigError } from "../config/config-error.ts";
+import { InternalFailure } from "../errors/failure.ts";
 
 // DER header and trailer of a 2048-bit RSA SubjectPublicKeyInfo with exponent 65537, in base64, and its
 // whole length (294 bytes): the only key shape Clerk issues, and the only one `verifyToken`'s `jwtKey`
@@ -10,7 +10,7 @@ const RSA_2048_SPKI_BASE64_LENGTH = 392;
 
 /**
  * Turns `CLERK_JWT_KEY` as people paste it — a PEM with real newlines, with literal `\n` sequences, or
- * just its base64 body — into one canonical PEM. Throws `ConfigError` for anything else.
+ * just its base64 body — into one canonical PEM. Throws a `configuration` InternalFailure for anything else.
  *
  * @example
  * normalizeJwtKey("-----BEGIN PUBLIC KEY-----\\nMIIBIjAN...\\n-----END PUBLIC KEY-----");
@@ -27,7 +27,10 @@ export function normalizeJwtKey(raw: string): string {
 		body.startsWith(RSA_2048_SPKI_PREFIX) &&
 		body.endsWith(RSA_2048_SPKI_SUFFIX);
 	if (!isRsa2048) {
-		throw new ConfigError("CLERK_JWT_KEY is not the PEM public key of a Clerk instance (2048-bit RSA)");
+		throw new InternalFailure(
+			"configuration",
+			"CLERK_JWT_KEY is not the PEM public key of a Clerk instance (2048-bit RSA)",
+		);
 	}
 	const lines = body.match(/.{1,64}/g) ?? [];
 	return `-----BEGIN PUBLIC KEY-----\n${lines.join("\n")}\n-----END PUBLIC KEY-----`;

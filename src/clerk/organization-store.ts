@@ -1,6 +1,6 @@
 import type { Config } from "../config/config.ts";
-import { ConfigError } from "../config/config-error.ts";
-import { fetchWithRetry, type RetryPolicy, UpstreamError } from "../http/fetch-with-retry.ts";
+import { InternalFailure, upstreamFailure } from "../errors/failure.ts";
+import { type AttemptHooks, fetchWithRetry, type RetryPolicy } from "../http/fetch-with-retry.ts";
 
 /** What the service needs from Clerk: one organization's private metadata, read and deep-merged. */
 export interface OrganizationStore {
@@ -45,38 +45,14 @@ export const CLERK_RETRY_POLICY: RetryPolicy = {
 const TOO_LARGE = "form_param_exceeds_allowed_size";
 
 /**
- * Clerk refused a metadata write because the organization's metadata would exceed its 8 KB limit. Not
- * retryable, and nothing was written; the settings service tells the admin so instead of an opaque 500.
- */
-export class MetadataLimitError extends UpstreamError {
-	constructor() {
-		super("clerk", "PATCH /organizations/{id}/metadata refused: over Clerk's 8 KB metadata limit", {
-			status: 422,
-			attempts: 1,
-		});
-		this.name = "MetadataLimitError";
-	}
-}
-
-/** Clerk has no such organization (404 `resource_not_found`): deleted while a session for it lives on. */
-export class OrganizationNotFoundError extends UpstreamError {
-	constructor(method: string) {
-		super("clerk", `${method} /organizations/{id}: Clerk has no such organization`, {
-			status: 404,
-			attempts: 1,
-		});
-		this.name = "OrganizationNotFoundError";
-	}
-}
-
-/**
  * The three Clerk Backend API calls the Worker makes (read and merge one organization's private
  * metadata, list organizations), over plain `fetch` (the BAPI SDK would add about 55 KiB for them),
- * with `Clerk-API-Version` pinned. Failures are typed: Clerk refusing the secret key is a `ConfigError`
- * naming `CLERK_SECRET_KEY`; an unknown organization an
- * `OrganizationNotFoundError`; a write over Clerk's metadata limit a `MetadataLimitError`; anything else
- * an `UpstreamError` (`transient` when Clerk throttled, failed or did not answer in time). What the
- * client hears is the settings service's call.
+ * with `Clerk-API-Version` pinned. Failures are `InternalFailure`s of a kind: Clerk refusing the secret
+ * key `configuration` (naming `CLERK_SECRET_KEY`), an unknown organization `not-found`, a write over
+ * Clerk's metadata limit `too-large`, Clerk throttling, failing or silent past the retries `unavailable`,
+ * anything else `upstream`. What the client hears is the organization's owner's call.
+ *
+ * `writeHooks` sees the attempts of a metadata write that passed their timeout (see AttemptHooks).
  *
  * @example
  * const store = clerkOrganizationStore(config);
@@ -84,6 +60,7 @@ export class OrganizationNotFoundError extends UpstreamError {
  */
 export function clerkOrganizationStore(
 	config: Pick<Config, "clerkApiUrl" | "clerkSecretKey">,
+	writeHooks?: AttemptHooks,
 ): OrganizationStore {
 	const call = async (method: "GET" | "PATCH", path: string, body?: unknown): Promise<unknown> => {
 		const url = `${config.clerkApiUrl}/v1${path}`;
@@ -98,15 +75,21 @@ export function clerkOrganizationStore(
 				},
 				...(body === undefined ? {} : { body: JSON.stringify(body) }),
 			});
-		const response = await fetchWithRetry("clerk", makeRequest, CLERK_RETRY_POLICY);
+		const hooks = method === "PATCH" ? writeHooks : undefined;
+		const response = await fetchWithRetry("clerk", makeRequest, CLERK_RETRY_POLICY, hooks);
 		if (!response.ok) throw await failureOf(method, path, response);
 		try {
 			return await response.json();
 		} catch {
-			throw new UpstreamError("clerk", `${method} ${pathShape(path)} answered with a body that is not JSON`, {
-				status: response.status,
-				attempts: 1,
-			});
+			throw upstreamFailure(
+				"upstream",
+				"clerk",
+				`${method} ${pathShape(path)} answered with a body that is not JSON`,
+				{
+					status: response.status,
+					attempts: 1,
+				},
+			);
 		}
 	};
 
@@ -125,7 +108,7 @@ export function clerkOrganizationStore(
 			const page = await call("GET", `/organizations?${query}`);
 			const data = isRecord(page) && Array.isArray(page.data) ? page.data : undefined;
 			if (!data) {
-				throw new UpstreamError("clerk", "GET /organizations answered a body that is not a page", {
+				throw upstreamFailure("upstream", "clerk", "GET /organizations answered a body that is not a page", {
 					attempts: 1,
 				});
 			}
@@ -140,20 +123,37 @@ export function clerkOrganizationStore(
 }
 
 /** The typed failure of a Clerk answer that is not a success (after retries, when retrying applied). */
-async function failureOf(method: string, path: string, response: Response): Promise<Error> {
+async function failureOf(method: string, path: string, response: Response): Promise<InternalFailure> {
 	const codes = await clerkErrorCodes(response);
+	const { status } = response;
 	// 401 `clerk_key_invalid` (and 403): rotated or wrong secret. No retry or caller can fix that.
-	if (response.status === 401 || response.status === 403) {
-		return new ConfigError(
-			`CLERK_SECRET_KEY was refused by Clerk (HTTP ${response.status}): set the instance's current secret key`,
+	if (status === 401 || status === 403) {
+		return new InternalFailure(
+			"configuration",
+			`CLERK_SECRET_KEY was refused by Clerk (HTTP ${status}): set the instance's current secret key`,
 		);
 	}
-	if (response.status === 404) return new OrganizationNotFoundError(method);
-	if (method === "PATCH" && response.status === 422 && codes.includes(TOO_LARGE)) {
-		return new MetadataLimitError();
+	if (status === 404) {
+		return upstreamFailure(
+			"not-found",
+			"clerk",
+			`${method} /organizations/{id}: Clerk has no such organization`,
+			{
+				status,
+				attempts: 1,
+			},
+		);
 	}
-	return new UpstreamError("clerk", `${method} ${pathShape(path)} answered HTTP ${response.status}`, {
-		status: response.status,
+	if (method === "PATCH" && status === 422 && codes.includes(TOO_LARGE)) {
+		return upstreamFailure(
+			"too-large",
+			"clerk",
+			"PATCH /organizations/{id}/metadata refused: over Clerk's 8 KB metadata limit",
+			{ status, attempts: 1 },
+		);
+	}
+	return upstreamFailure("upstream", "clerk", `${method} ${pathShape(path)} answered HTTP ${status}`, {
+		status,
 		attempts: 1,
 	});
 }
@@ -172,7 +172,9 @@ function privateMetadataOf(organization: unknown): Record<string, unknown> {
 	const metadata = isRecord(organization) ? organization.private_metadata : undefined;
 	if (metadata === undefined || metadata === null) return {};
 	if (!isRecord(metadata))
-		throw new UpstreamError("clerk", "organization has no private_metadata object", { attempts: 1 });
+		throw upstreamFailure("upstream", "clerk", "organization has no private_metadata object", {
+			attempts: 1,
+		});
 	return metadata;
 }
 

@@ -1,5 +1,6 @@
 import { encodeBase64 } from "../encoding/base64.ts";
-import { fetchWithRetry, type RetryPolicy, UpstreamError } from "../http/fetch-with-retry.ts";
+import { InternalFailure, upstreamFailure } from "../errors/failure.ts";
+import { fetchWithRetry, type RetryPolicy } from "../http/fetch-with-retry.ts";
 
 /**
  * 2 s per attempt, 3 s in all: with Clerk's 5 s after it, a verified save still answers within 8 s
@@ -16,12 +17,12 @@ export const CLOSE_RETRY_POLICY: RetryPolicy = {
 export type CloseKeyCheck =
 	| { outcome: "accepted" }
 	| { outcome: "rejected" }
-	| { outcome: "unreachable"; failure: UpstreamError };
+	| { outcome: "unreachable"; failure: InternalFailure };
 
 /**
  * Asks Close whether `apiKey` works: one `GET /api/v1/me/` with HTTP Basic auth (the key as user name,
  * empty password), retried on 429/5xx/timeouts. 401 and 403 mean rejected; timeouts, network errors
- * and 429/5xx past the retry budget mean unreachable. Any other answer throws an `UpstreamError`.
+ * and 429/5xx past the retry budget mean unreachable. Any other answer throws an `upstream` failure.
  *
  * @example
  * const check = await checkCloseApiKey(config.closeApiUrl, key); // { outcome: "accepted" }
@@ -38,13 +39,15 @@ export async function checkCloseApiKey(closeApiUrl: string, apiKey: string): Pro
 	try {
 		response = await fetchWithRetry("close", makeRequest, CLOSE_RETRY_POLICY);
 	} catch (error) {
-		if (error instanceof UpstreamError) return { outcome: "unreachable", failure: error };
+		if (error instanceof InternalFailure && error.kind === "unavailable") {
+			return { outcome: "unreachable", failure: error };
+		}
 		throw error;
 	}
 	await response.body?.cancel();
 	if (response.ok) return { outcome: "accepted" };
 	if (response.status === 401 || response.status === 403) return { outcome: "rejected" };
-	throw new UpstreamError("close", `GET /api/v1/me/ answered HTTP ${response.status}`, {
+	throw upstreamFailure("upstream", "close", `GET /api/v1/me/ answered HTTP ${response.status}`, {
 		status: response.status,
 		attempts: 1,
 	});

@@ -1,7 +1,7 @@
 import * as z from "zod/mini";
 import { normalizeJwtKey } from "../auth/jwt-key.ts";
 import { type KeyRing, parseKeyRing } from "../crypto/key-ring.ts";
-import { ConfigError } from "./config-error.ts";
+import { InternalFailure } from "../errors/failure.ts";
 
 /** The Worker's configuration, parsed once per isolate from its bindings (docs/contract.md §7). */
 export interface Config {
@@ -130,10 +130,10 @@ const cache = new WeakMap<object, Config>();
 
 /**
  * Parses the bindings into a `Config`, once per `env` object (Workers reuse it across the requests
- * of an isolate). Throws `ConfigError` naming each bad variable; never falls back to a weaker mode.
+ * of an isolate). Throws a `configuration` InternalFailure naming each bad variable; never falls back to a weaker mode.
  *
  * @example
- * const config = loadConfig(c.env); // throws ConfigError("CLERK_JWT_KEY is not set")
+ * const config = loadConfig(c.env); // throws InternalFailure: "CLERK_JWT_KEY is not set"
  */
 export function loadConfig(env: object): Config {
 	const cached = cache.get(env);
@@ -141,7 +141,7 @@ export function loadConfig(env: object): Config {
 
 	const result = z.safeParse(envSchema, env);
 	if (!result.success) {
-		throw new ConfigError(result.error.issues.map((issue) => issue.message).join("; "));
+		throw new InternalFailure("configuration", result.error.issues.map((issue) => issue.message).join("; "));
 	}
 	const vars = result.data;
 	const config: Config = {
@@ -165,7 +165,8 @@ function toOrigin(party: string): string {
 	const url = URL.canParse(party) ? new URL(party) : undefined;
 	// `new URL("localhost:3000").origin` is "null", which sandboxed frames send as their Origin.
 	if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
-		throw new ConfigError(
+		throw new InternalFailure(
+			"configuration",
 			`CLERK_AUTHORIZED_PARTIES: "${party}" is not an http(s) origin such as https://app.example.com`,
 		);
 	}

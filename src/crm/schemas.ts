@@ -22,13 +22,23 @@ export const providerSchema = z.enum(PROVIDERS, {
 });
 
 /**
- * Characters no API key holds, as a regular-expression class: control (`Cc`) and invisible formatting
- * (`Cf`: zero-width spaces, bidi overrides) characters, lone surrogate halves (`Cs`: not text at all,
- * and a mask's last four would show one), and the blank fillers that render as nothing — Hangul fillers
- * (U+115F, U+1160, U+3164, U+FFA0) and the blank Braille pattern (U+2800) — so a key cannot be visually
- * empty. The OpenAPI document's `apiKey` pattern is built from the same class.
+ * Characters no API key holds, as a regular-expression class:
+ * - control (`Cc`) and invisible formatting (`Cf`: zero-width spaces, bidi overrides) characters;
+ * - every default-ignorable code point, which renders as nothing: variation selectors (U+FE0F,
+ *   U+E0100), the combining grapheme joiner U+034F, the Hangul fillers U+115F, U+1160, U+3164 and
+ *   U+FFA0, the Khmer inherent vowels U+17B4-U+17B5, tag characters;
+ * - lone surrogate halves (`Cs`: not text at all, and a mask's last four would show one);
+ * - private-use code points (`Co`: they mean something only by private agreement, and fonts draw
+ *   them as nothing or a box);
+ * - unassigned code points and noncharacters (`Cn`, e.g. U+0378, U+FFFF): no CRM issues keys in
+ *   characters Unicode has not defined. "Unassigned" is as of the runtime's Unicode version, so a
+ *   character newer than it is refused until the runtime knows it;
+ * - the blank Braille pattern U+2800, listed on its own: an assigned symbol, not default-ignorable,
+ *   that draws as blank. (The Hangul fillers are default-ignorable, so they need no entry here.)
+ * So no key is visually empty, and none carries characters its mask would show as nothing. The
+ * OpenAPI document's `apiKey` pattern is built from the same class.
  */
-export const NOT_IN_API_KEY = String.raw`\p{Cc}\p{Cf}\p{Cs}\u115F\u1160\u3164\uFFA0\u2800`;
+export const NOT_IN_API_KEY = String.raw`\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\p{Cs}\p{Co}\p{Cn}\u2800`;
 const notInApiKey = new RegExp(`[${NOT_IN_API_KEY}]`, "u");
 
 /** The key as pasted: surrounding whitespace is dropped; what remains must be visible, printable and non-empty. */
@@ -43,10 +53,10 @@ export const apiKeySchema = z
 			(key) => utf8.encode(key).byteLength <= API_KEY_MAX_BYTES,
 			`apiKey must be at most ${API_KEY_MAX_BYTES} bytes in UTF-8`,
 		),
-		// Invisible in a paste and never part of a key.
+		// Invisible in a paste, or meaningless, and never part of a key.
 		z.refine(
 			(key) => !notInApiKey.test(key),
-			"apiKey must not contain control, invisible formatting or blank filler characters",
+			"apiKey must not contain control, invisible, blank filler, private-use or unassigned characters",
 		),
 	);
 

@@ -1,27 +1,30 @@
-import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app-env.ts";
-import { ApiError } from "../errors/api-error.ts";
-import { TOO_MANY_WRITES } from "../errors/messages.ts";
+/**
+ * The per-organization write limit, counted by the organization's owner: one count for the whole
+ * network, exact, where a rate-limiting binding counts per Cloudflare location, approximately. Ten
+ * writes a minute is generous for an admin and a cap on what a leaked admin token or a looping client
+ * can do to the organization's Clerk metadata (and to Clerk's 10 writes per 10 s per organization).
+ */
 
-/** The limiter's window (wrangler.toml `[[ratelimits]]` period): the longest a refused caller waits. */
-const WINDOW_SECONDS = 60;
+export const WRITES_PER_WINDOW = 10;
+export const WRITE_WINDOW_MS = 60_000;
+
+export type WriteAdmission =
+	| { admitted: true; times: number[] }
+	| { admitted: false; retryAfterSeconds: number };
 
 /**
- * Limits writes per organization with the Workers Rate Limiting binding (`CRM_WRITE_LIMITER`, 10 a
- * minute); over the limit answers `429 RATE_LIMITED` with `Retry-After`. Placed after validation, so
- * only writes that would reach Clerk count.
+ * Admits one more write at `now`, given the times of the writes admitted before (a sliding window):
+ * the times to keep, or how long until the oldest write in the window leaves it.
  *
  * @example
- * settings.delete("/", requireSession(), requireWriteRole(), limitWrites(), handler);
+ * admitWrite([], Date.now()); // { admitted: true, times: [now] }
  */
-export function limitWrites(): MiddlewareHandler<AppEnv> {
-	return async function limitWrites(c, next) {
-		const { success } = await c.env.CRM_WRITE_LIMITER.limit({ key: c.get("session").orgId });
-		if (!success) {
-			throw new ApiError("RATE_LIMITED", TOO_MANY_WRITES, {
-				headers: { "Retry-After": String(WINDOW_SECONDS) },
-			});
-		}
-		await next();
+export function admitWrite(times: readonly number[], now: number): WriteAdmission {
+	const inWindow = times.filter((time) => time > now - WRITE_WINDOW_MS && time <= now);
+	if (inWindow.length < WRITES_PER_WINDOW) return { admitted: true, times: [...inWindow, now] };
+	const oldest = Math.min(...inWindow);
+	return {
+		admitted: false,
+		retryAfterSeconds: Math.max(1, Math.ceil((oldest + WRITE_WINDOW_MS - now) / 1000)),
 	};
 }

@@ -5,7 +5,8 @@
  */
 import * as z from "zod/mini";
 import { decodeBase64, encodeBase64 } from "../encoding/base64.ts";
-import { type KeyRing, KeyRingError, parseKeyRing } from "./key-ring.ts";
+import { InternalFailure } from "../errors/failure.ts";
+import { type KeyRing, keyRingFailure, parseKeyRing } from "./key-ring.ts";
 
 /** How a sealed key is stored in `private_metadata.crm.apiKey`: base64 IV (12 bytes) and ciphertext+tag. */
 export const apiKeyEnvelopeSchema = z.object({
@@ -19,12 +20,7 @@ export const apiKeyEnvelopeSchema = z.object({
 export type ApiKeyEnvelope = z.infer<typeof apiKeyEnvelopeSchema>;
 
 /** An envelope that cannot be opened: unknown key, wrong organization, tampering or bad shape. */
-export class DecryptionError extends Error {
-	constructor(message: string) {
-		super(message);
-		this.name = "DecryptionError";
-	}
-}
+const doesNotOpen = (message: string) => new InternalFailure("key-does-not-open", message);
 
 const importedKeys = new WeakMap<Uint8Array<ArrayBuffer>, Promise<CryptoKey>>();
 
@@ -68,9 +64,10 @@ export async function sealApiKey(apiKey: string, orgId: string, keyRing: KeyRing
  * both storage forms: a plaintext `apiKey` (no `CRM_ENCRYPTION_KEYS`) is returned as it is; an envelope
  * is opened with the key ring — the `CRM_ENCRYPTION_KEYS` string or a parsed `KeyRing`.
  *
- * Throws `DecryptionError` when the record is not an object with an `apiKey` (null, a string, an
- * array: whatever the metadata holds), or its envelope names a key the ring lacks, belongs to another
- * organization, was tampered with or is malformed; and `KeyRingError` for a malformed key ring.
+ * Throws an InternalFailure of kind `key-does-not-open` when the record is not an object with an
+ * `apiKey` (null, a string, an array: whatever the metadata holds), or its envelope names a key the
+ * ring lacks, belongs to another organization, was tampered with or is malformed; of kind
+ * `configuration` for a malformed key ring.
  *
  * @example
  * const record = organization.private_metadata.crm;
@@ -83,23 +80,22 @@ export async function decryptApiKey(
 ): Promise<string> {
 	// Metadata is whatever was written to it: check the shape before reading a field of it.
 	if (typeof record !== "object" || record === null || Array.isArray(record) || !("apiKey" in record)) {
-		throw new DecryptionError("the record is not an object with an apiKey");
+		throw doesNotOpen("the record is not an object with an apiKey");
 	}
 	if (typeof record.apiKey === "string") return record.apiKey;
 	const parsed = apiKeyEnvelopeSchema.safeParse(record.apiKey);
-	if (!parsed.success) throw new DecryptionError("apiKey is neither a string nor an A256GCM envelope");
+	if (!parsed.success) throw doesNotOpen("apiKey is neither a string nor an A256GCM envelope");
 	const envelope = parsed.data;
 
 	const ring = typeof keyRing === "string" || keyRing === undefined ? parseKeyRing(keyRing) : keyRing;
-	if (!ring) throw new KeyRingError("is not set, but the record is encrypted");
+	if (!ring) throw keyRingFailure("is not set, but the record is encrypted");
 	const bytes = ring.keys.get(envelope.kid);
-	if (!bytes)
-		throw new DecryptionError(`the record was sealed with key "${envelope.kid}", which the key ring lacks`);
+	if (!bytes) throw doesNotOpen(`the record was sealed with key "${envelope.kid}", which the key ring lacks`);
 
 	const iv = decodeBase64(envelope.iv);
 	const ciphertext = decodeBase64(envelope.ct);
 	if (iv?.length !== 12 || !ciphertext || ciphertext.length < 16) {
-		throw new DecryptionError("the envelope's iv or ct is malformed");
+		throw doesNotOpen("the envelope's iv or ct is malformed");
 	}
 	try {
 		const plaintext = await crypto.subtle.decrypt(
@@ -109,8 +105,6 @@ export async function decryptApiKey(
 		);
 		return new TextDecoder().decode(plaintext);
 	} catch {
-		throw new DecryptionError(
-			"the envelope does not open: tampered with, or sealed for another organization",
-		);
+		throw doesNotOpen("the envelope does not open: tampered with, or sealed for another organization");
 	}
 }

@@ -1,5 +1,5 @@
-import { ConfigError } from "../config/config-error.ts";
 import { decodeBase64 } from "../encoding/base64.ts";
+import { InternalFailure } from "../errors/failure.ts";
 
 /**
  * The at-rest encryption key ring of `CRM_ENCRYPTION_KEYS`: comma-separated `keyId:base64(32 bytes)`.
@@ -15,18 +15,14 @@ export interface KeyRing {
 }
 
 /** `CRM_ENCRYPTION_KEYS` is malformed. The message says how, and never contains key material. */
-export class KeyRingError extends ConfigError {
-	constructor(message: string) {
-		super(`CRM_ENCRYPTION_KEYS: ${message}`);
-		this.name = "KeyRingError";
-	}
-}
+export const keyRingFailure = (message: string) =>
+	new InternalFailure("configuration", `CRM_ENCRYPTION_KEYS: ${message}`);
 
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 
 /**
- * Parses a key ring; `undefined` (the secret not set) means no encryption. Throws `KeyRingError` for anything
- * malformed — never a silent fallback to plaintext.
+ * Parses a key ring; `undefined` (the secret not set) means no encryption. Throws a `configuration` failure for
+ * anything malformed — never a silent fallback to plaintext.
  *
  * @example
  * parseKeyRing("k2026:3q2+7w…=,k2025:q83v…=")?.primaryId; // "k2026"
@@ -35,20 +31,20 @@ export function parseKeyRing(value: string | undefined): KeyRing | null {
 	if (value === undefined) return null;
 	// Set but blank is most likely a botched `wrangler secret put`: refuse it rather than store plaintext.
 	if (value.trim() === "")
-		throw new KeyRingError("is set but empty; remove the secret to store keys in plaintext");
+		throw keyRingFailure("is set but empty; remove the secret to store keys in plaintext");
 	const keys = new Map<string, Uint8Array<ArrayBuffer>>();
 	for (const entry of value.split(",")) {
 		const separator = entry.indexOf(":");
 		const id = entry.slice(0, separator).trim();
 		const secret = entry.slice(separator + 1).trim();
 		if (separator < 0 || !KEY_ID.test(id)) {
-			throw new KeyRingError(
+			throw keyRingFailure(
 				"each entry must be keyId:base64Key, with a key id of 1-32 letters, digits, _ or -",
 			);
 		}
-		if (keys.has(id)) throw new KeyRingError(`key id "${id}" appears twice`);
+		if (keys.has(id)) throw keyRingFailure(`key id "${id}" appears twice`);
 		const bytes = decodeBase64(secret);
-		if (bytes?.length !== 32) throw new KeyRingError(`key "${id}" must be 32 bytes, base64-encoded`);
+		if (bytes?.length !== 32) throw keyRingFailure(`key "${id}" must be 32 bytes, base64-encoded`);
 		keys.set(id, bytes);
 	}
 	const primaryId = keys.keys().next().value as string;

@@ -4,7 +4,7 @@
  * no bytes.
  */
 import * as z from "zod/mini";
-import { ERROR_STATUS, type ErrorCode } from "./api-error.ts";
+import { ERROR_STATUS, type ErrorCode } from "./codes.ts";
 
 export const errorCodeSchema = z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]);
 
@@ -13,7 +13,6 @@ export const errorDetailSchema = z.object({
 	path: z.string(),
 	message: z.string(),
 });
-export type ErrorDetail = z.infer<typeof errorDetailSchema>;
 
 export const errorBodySchema = z.object({
 	error: z.string(),

@@ -1,12 +1,14 @@
 import type { Context, ErrorHandler, Handler, NotFoundHandler } from "hono";
 import type { AppEnv } from "../app-env.ts";
-import { log } from "../middleware/log.ts";
-import { ApiError, type ErrorBody, InternalFailure, safeLogFields } from "./api-error.ts";
+import { log } from "../log.ts";
+import { ApiError } from "./api-error.ts";
+import type { ErrorBody } from "./error-body.ts";
+import { safeLogFields } from "./failure.ts";
 import { INTERNAL_SERVER_ERROR, noSuchEndpoint, methodNotAllowed as notAllowed } from "./messages.ts";
 
 /**
  * Answers every thrown error in the one error body. It knows two kinds: an `ApiError` says what went
- * wrong and is answered as it is (its cause, if a server-side failure, still leaves a log line);
+ * wrong and is answered as it is (its `log` fields, when a server-side failure caused it, leave a line);
  * anything else is a 500 whose only trace is a log line — an `InternalFailure`'s own safe fields, or
  * just the error's name — never a stack, an upstream message or a secret.
  *
@@ -16,7 +18,7 @@ import { INTERNAL_SERVER_ERROR, noSuchEndpoint, methodNotAllowed as notAllowed }
 export const handleError: ErrorHandler<AppEnv> = (error, c) => {
 	const requestId = c.get("requestId");
 	if (error instanceof ApiError) {
-		if (error.cause instanceof InternalFailure) log("error", { ...error.cause.logFields(), requestId });
+		if (error.log) log("error", { ...error.log, requestId });
 		return errorResponse(c, error);
 	}
 	log("error", { ...safeLogFields(error), requestId });

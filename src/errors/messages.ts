@@ -8,11 +8,14 @@ export const ORGANIZATION_ID_REQUIRED = "Organization ID required";
 
 export const WRITE_ROLE_REQUIRED = "Your role in this organization cannot change CRM settings";
 
-export const TOO_MANY_WRITES = "Too many changes to this organization's CRM settings; try again in a minute";
+export const TOO_MANY_WRITES =
+	"Too many changes to this organization's CRM settings (at most 10 a minute); try again after Retry-After seconds";
 
 export const INTERNAL_SERVER_ERROR = "Internal server error";
 
-export const BODY_NOT_JSON_MEDIA_TYPE = "Request body must be JSON (Content-Type: application/json)";
+/** A body whose `Content-Type` is not `application/json` (with at most `charset=utf-8`): 415. */
+export const BODY_NOT_JSON_MEDIA_TYPE =
+	"Request body must be JSON: send Content-Type: application/json (charset utf-8, if any)";
 export const BODY_NOT_VALID_JSON = "Request body is not valid JSON";
 export const BODY_INVALID = "Request body is invalid";
 export const bodyTooLarge = (maxBytes: number) => `Request body must be at most ${maxBytes} bytes`;

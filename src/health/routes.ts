@@ -2,9 +2,10 @@ import * as z from "zod/mini";
 import type { AppEnv } from "../app-env.ts";
 import { methodNotAllowed } from "../errors/handler.ts";
 import { TrieHono } from "../http/hono.ts";
+import { allowOf, HEALTH } from "../http/paths.ts";
 
 /** Where the Worker answers its health check. */
-export const HEALTH_PATH = "/api/v1/health";
+export const HEALTH_PATH = HEALTH.path;
 
 /** Body of a 200 `GET /api/v1/health`. */
 export const healthResponseSchema = z.object({ status: z.literal("ok") });
@@ -22,4 +23,4 @@ const OK: HealthResponse = { status: "ok" };
  */
 export const healthRoutes = new TrieHono<AppEnv>()
 	.get("/", (c) => c.json(OK))
-	.all("/", methodNotAllowed("GET, HEAD"));
+	.all("/", methodNotAllowed(allowOf(HEALTH)));

@@ -15,7 +15,7 @@
  * const res = await fetchWithRetry("clerk", () => new Request(url, { headers }), CLERK_RETRY_POLICY);
  */
 
-import { InternalFailure } from "../errors/api-error.ts";
+import { upstreamFailure } from "../errors/failure.ts";
 
 export interface RetryPolicy {
 	/** Longest time for one attempt: its response, body included. */
@@ -29,43 +29,20 @@ export interface RetryPolicy {
 	alsoRetry?: readonly number[];
 }
 
-/** A call to an outside service that did not give a usable answer. Its message is for logs only. */
-export class UpstreamError extends InternalFailure {
-	readonly service: string;
-	readonly status: number | undefined;
-	readonly attempts: number;
-	/** The wait the upstream asked for in its last `Retry-After`, if it sent one. */
-	readonly retryAfterMs: number | undefined;
+/**
+ * How long an abandoned attempt of a write may still run before it is cut off. Longer than any answer
+ * Clerk gives in practice, so that what it does is seen; short enough that a later write is not held long.
+ */
+export const ABANDONED_ATTEMPT_LIMIT_MS = 30_000;
+
+export interface AttemptHooks {
 	/**
-	 * Whether asking again later may succeed: the retries ran out on timeouts, network errors or
-	 * statuses the policy retries (429, 5xx, `alsoRetry`). A client's error about an answer it could
-	 * not use is not.
+	 * For a request with an effect (a write): an attempt that passes its timeout is not cut off, since the
+	 * upstream may still apply it. It is handed here, still running, as a promise that settles once it is
+	 * answered or cut off (after ABANDONED_ATTEMPT_LIMIT_MS), so that the caller can hold later writes
+	 * until then: a late attempt must never land after a later write.
 	 */
-	readonly transient: boolean;
-
-	constructor(
-		service: string,
-		reason: string,
-		details: { status?: number; attempts: number; retryAfterMs?: number; transient?: boolean },
-	) {
-		super(`${service}: ${reason}`);
-		this.name = "UpstreamError";
-		this.service = service;
-		this.status = details.status;
-		this.attempts = details.attempts;
-		this.retryAfterMs = details.retryAfterMs;
-		this.transient = details.transient ?? false;
-	}
-
-	logFields() {
-		return {
-			msg: "upstream failure",
-			service: this.service,
-			problem: this.message,
-			upstreamStatus: this.status ?? null,
-			attempts: this.attempts,
-		};
-	}
+	abandoned(settled: Promise<void>): void;
 }
 
 const isRetryableStatus = (status: number): boolean => status === 429 || status >= 500;
@@ -74,6 +51,7 @@ export async function fetchWithRetry(
 	service: string,
 	makeRequest: () => Request,
 	policy: RetryPolicy,
+	hooks?: AttemptHooks,
 ): Promise<Response> {
 	const deadline = Date.now() + policy.totalBudgetMs;
 	let lastFailure = "no attempt made";
@@ -88,21 +66,18 @@ export async function fetchWithRetry(
 		attempts = attempt;
 
 		let retryAfterMs: number | undefined;
-		const timeout = attemptTimeout(Math.min(policy.attemptTimeoutMs, remaining));
+		const attemptRun = startAttempt(makeRequest(), Math.min(policy.attemptTimeoutMs, remaining), hooks);
 		try {
-			const response = await fetch(makeRequest(), { signal: timeout.signal, redirect: "manual" });
-			if (!retryable(response.status)) return await readWhole(response);
+			const response = await attemptRun;
+			if (!retryable(response.status)) return response;
 			lastStatus = response.status;
 			lastFailure = `HTTP ${response.status}`;
 			retryAfterMs = parseRetryAfter(response.headers.get("Retry-After"));
 			lastRetryAfterMs = retryAfterMs;
-			await response.body?.cancel();
 		} catch (error) {
 			lastStatus = undefined;
 			lastRetryAfterMs = undefined;
 			lastFailure = isTimeout(error) ? "timed out" : "network error";
-		} finally {
-			timeout.clear();
 		}
 
 		if (attempt === policy.maxAttempts) break;
@@ -112,11 +87,10 @@ export async function fetchWithRetry(
 		await new Promise((resolve) => setTimeout(resolve, delay));
 	}
 
-	throw new UpstreamError(service, lastFailure, {
+	throw upstreamFailure("unavailable", service, lastFailure, {
 		...(lastStatus === undefined ? {} : { status: lastStatus }),
 		...(lastRetryAfterMs === undefined ? {} : { retryAfterMs: lastRetryAfterMs }),
 		attempts,
-		transient: true,
 	});
 }
 
@@ -145,24 +119,38 @@ export function backoff(baseDelayMs: number, attempt: number, random = Math.rand
 }
 
 /**
- * A signal that aborts with a `TimeoutError` after `ms`, as `AbortSignal.timeout(ms)` does, and can be
- * cleared once the attempt is over. Made of `setTimeout` rather than `AbortSignal.timeout` so that
- * attempts and backoff run on one clock: the tests replace that clock to play timeouts and
- * `Retry-After` without waiting them out.
+ * One attempt: the request and its whole body, within `ms`. Its timer is `setTimeout` rather than
+ * `AbortSignal.timeout`, so that attempts and backoff run on one clock: the tests replace that clock to
+ * play timeouts and `Retry-After` without waiting them out.
+ *
+ * Past its time, a read is cut off (its signal aborts). A write is not: the upstream may have it already
+ * and apply it later, so it goes on running, handed to `hooks.abandoned`, and is cut off only after
+ * ABANDONED_ATTEMPT_LIMIT_MS; the attempt itself counts as timed out at once either way.
  */
-function attemptTimeout(ms: number): { signal: AbortSignal; clear(): void } {
+function startAttempt(request: Request, ms: number, hooks: AttemptHooks | undefined): Promise<Response> {
 	const controller = new AbortController();
-	const timer = setTimeout(
-		() => controller.abort(new DOMException("The attempt timed out", "TimeoutError")),
-		ms,
-	);
-	return { signal: controller.signal, clear: () => clearTimeout(timer) };
+	const timedOut = () => new DOMException("The attempt timed out", "TimeoutError");
+	const run = fetch(request, { signal: controller.signal, redirect: "manual" }).then(readWhole);
+	return new Promise<Response>((resolve, reject) => {
+		const timer = setTimeout(() => {
+			if (!hooks) return controller.abort(timedOut());
+			const limit = setTimeout(() => controller.abort(timedOut()), ABANDONED_ATTEMPT_LIMIT_MS);
+			hooks.abandoned(
+				run.then(
+					() => clearTimeout(limit),
+					() => clearTimeout(limit),
+				),
+			);
+			reject(timedOut());
+		}, ms);
+		run.then(resolve, reject).finally(() => clearTimeout(timer));
+	});
 }
 
 /**
  * The response with its body read, inside the attempt: a body that stalls or breaks off is the
- * attempt's timeout or network error, retried like any other, and no timer outlives its attempt.
- * (Clerk's and Close's answers are a few kilobytes.)
+ * attempt's timeout or network error, retried like any other. (Clerk's and Close's answers are a few
+ * kilobytes.)
  */
 async function readWhole(response: Response): Promise<Response> {
 	if (response.body === null) return response;

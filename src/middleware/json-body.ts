@@ -14,7 +14,39 @@ import {
 /** Largest request body read; anything longer is refused before it is parsed (413). */
 export const MAX_BODY_BYTES = 16 * 1024;
 
-const JSON_MEDIA_TYPE = /^application\/(?:[\w.-]+\+)?json$/i;
+// RFC 9110 §5.6.2 and §5.6.4: a `token`, and a `quoted-string` (with its `quoted-pair` escapes).
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+const QUOTED_STRING = String.raw`"(?:[\t !#-\[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*"`;
+const PARAMETER = `(${TOKEN})=(${TOKEN}|${QUOTED_STRING})`;
+/**
+ * `application/json` and its parameters as RFC 9110 §8.3.1 and §5.6.6 write them:
+ * `*( OWS ";" OWS [ parameter ] )`, so an empty parameter (`application/json;`) is no parameter. The
+ * whitespace around a field value is not part of it (§5.5), so it is allowed here too; none around `=`,
+ * where the grammar has none.
+ */
+const JSON_CONTENT_TYPE = new RegExp(
+	String.raw`^[ \t]*application/json((?:[ \t]*;[ \t]*(?:${PARAMETER})?)*)[ \t]*$`,
+	"i",
+);
+const EACH_PARAMETER = new RegExp(PARAMETER, "g");
+
+/**
+ * Whether a `Content-Type` is JSON this API reads as it was meant: `application/json` with no parameter,
+ * or with `charset=utf-8` alone. The body is always decoded as UTF-8 (RFC 8259 §8.1), so another
+ * charset would be misread rather than refused; a `+json` type (`merge-patch+json`, `vnd.api+json`)
+ * promises semantics this API does not implement; and a parameter it does not know may change the
+ * meaning of the body in a way it cannot tell.
+ */
+function isJsonUtf8(contentType: string | undefined): boolean {
+	const parameters = JSON_CONTENT_TYPE.exec(contentType ?? "")?.[1];
+	if (parameters === undefined) return false;
+	const given = [...parameters.matchAll(EACH_PARAMETER)];
+	if (given.length === 0) return true;
+	if (given.length > 1) return false;
+	const [, name = "", value = ""] = given[0] ?? [];
+	const unquoted = value.startsWith('"') ? value.slice(1, -1).replace(/\\(.)/gs, "$1") : value;
+	return name.toLowerCase() === "charset" && unquoted.toLowerCase() === "utf-8";
+}
 
 const limitBodySize = bodyLimit({
 	maxSize: MAX_BODY_BYTES,
@@ -24,17 +56,18 @@ const limitBodySize = bodyLimit({
 });
 
 /**
- * Admits only a JSON body of at most 16 KiB that parses, so that validation afterwards speaks about
- * fields, not about transport. Each failure is a 400 (413 for size) in the one error shape.
+ * Admits only a JSON body, labelled `application/json` (UTF-8), of at most 16 KiB that parses, so that
+ * validation afterwards speaks about fields, not about transport. Each failure is in the one error
+ * shape: 415 for the label, 413 for the size, 400 for the rest.
  *
  * @example
  * app.post("/", readJsonBody(), validBody(schema), handler);
  */
 export function readJsonBody(): MiddlewareHandler<AppEnv> {
 	return async function readJsonBody(c, next) {
-		const mediaType = (c.req.header("Content-Type") ?? "").split(";")[0]?.trim() ?? "";
-		if (!JSON_MEDIA_TYPE.test(mediaType)) {
-			throw new ApiError("VALIDATION_ERROR", BODY_NOT_JSON_MEDIA_TYPE);
+		// Before a byte of the body is read: the label alone says this API cannot take it.
+		if (!isJsonUtf8(c.req.header("Content-Type"))) {
+			throw new ApiError("UNSUPPORTED_MEDIA_TYPE", BODY_NOT_JSON_MEDIA_TYPE);
 		}
 		return limitBodySize(c, async () => {
 			try {

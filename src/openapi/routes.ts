@@ -1,10 +1,11 @@
 import type { AppEnv } from "../app-env.ts";
 import { methodNotAllowed } from "../errors/handler.ts";
 import { TrieHono } from "../http/hono.ts";
+import { allowOf, OPENAPI } from "../http/paths.ts";
 import document from "./openapi.json" with { type: "json" };
 
 /** Where the Worker serves its OpenAPI document (public, no authentication). */
-export const OPENAPI_PATH = "/api/v1/openapi.json";
+export const OPENAPI_PATH = OPENAPI.path;
 
 /**
  * Serves the OpenAPI document that `npm run openapi` (scripts/openapi/) generates from the zod schemas. It is public and
@@ -20,4 +21,4 @@ export const openApiRoutes = new TrieHono<AppEnv>()
 		c.header("Access-Control-Allow-Origin", "*");
 		return c.json(document);
 	})
-	.all("/", methodNotAllowed("GET, HEAD"));
+	.all("/", methodNotAllowed(allowOf(OPENAPI)));

@@ -4,10 +4,11 @@
  */
 import { CLERK_RETRY_POLICY, clerkOrganizationStore } from "../clerk/organization-store.ts";
 import { loadConfig } from "../config/config.ts";
-import { settingsCache } from "../crm/settings-cache.ts";
-import { safeLogFields } from "../errors/api-error.ts";
-import { log } from "../middleware/log.ts";
+import { safeLogFields } from "../errors/failure.ts";
+import { log } from "../log.ts";
+import { ownersFor } from "../services.ts";
 import { type RotationRun, rotateKeys } from "./key-rotation.ts";
+import { countsAsObject } from "./sealing.ts";
 
 /**
  * How long a run holds the lease: longer than the run can take — each of its Clerk calls gives up within
@@ -42,7 +43,7 @@ export async function runKeyRotation(env: Env, now: () => number = Date.now): Pr
 		log("info", { msg: "key rotation not run", reason: "another run holds the lease" });
 		return;
 	}
-	const cache = settingsCache(env.SETTINGS_CACHE, config, (fields) => log("warn", fields));
+	const owners = ownersFor(env, config);
 	let run: RotationRun | undefined;
 	try {
 		run = await rotateKeys(cursor, {
@@ -50,8 +51,7 @@ export async function runKeyRotation(env: Env, now: () => number = Date.now): Pr
 			keyRing,
 			clerkCallsPerRun: config.rotationClerkCallsPerRun,
 			sealPlaintext: config.rotationSealsPlaintext,
-			// The GET body does not change, but a save racing the re-seal could have: read Clerk again.
-			resealed: (orgId) => cache.forget(orgId),
+			reseal: (orgId) => owners.reseal(orgId, config.rotationSealsPlaintext),
 		});
 	} finally {
 		await state.end(run?.cursor ?? cursor);
@@ -66,8 +66,11 @@ function logRun(run: RotationRun, currentKid: string): void {
 		currentKid,
 		clerkCalls: run.clerkCalls,
 		resealed: run.resealedThisRun,
+		// Records passed over: their key id is missing from the ring, or Clerk refused their write.
+		...(run.unopenableThisRun > 0 ? { unopenable: run.unopenableThisRun } : {}),
+		...(run.refusedThisRun > 0 ? { refused: run.refusedThisRun } : {}),
 		...(stoppedBy ? { stoppedBy: `a Clerk call failed (${stoppedBy}); the next run resumes here` } : {}),
-		...(completedPass ? {} : { offset: cursor.offset, passSoFar: cursor.counts }),
+		...(completedPass ? {} : { offset: cursor.offset, passSoFar: countsAsObject(cursor.counts) }),
 	});
 	if (completedPass) {
 		// The pass's census: records per key id. A running count (organizations created or deleted during
@@ -75,9 +78,10 @@ function logRun(run: RotationRun, currentKid: string): void {
 		log("info", {
 			msg: "key rotation pass complete",
 			currentKid,
-			records: completedPass.counts,
+			records: countsAsObject(completedPass.counts),
 			resealed: completedPass.resealed,
 			unopenable: completedPass.unopenable,
+			refused: completedPass.refused,
 		});
 	}
 }

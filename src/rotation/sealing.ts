@@ -1,36 +1,21 @@
 /**
- * What seals a stored CRM record: shared by the key-rotation job (what to re-seal) and the operators'
- * report (`npm run keys:report`: how many records each key id still seals).
+ * The census of what seals the stored CRM records, shared by the key-rotation job (its log lines) and
+ * the operators' report (`npm run keys:report`). Counted in a `Map`: a key id is whatever an envelope in
+ * Clerk metadata says, and `constructor` or `__proto__` must count like any other.
  */
+import type { Sealing } from "../crm/record.ts";
 
-import { storedRecordSchema } from "../crm/schemas.ts";
-import { apiKeyEnvelopeSchema } from "../crypto/api-key-envelope.ts";
-
-/**
- * A record's sealing: the id of the key that sealed its envelope; `plaintext` for a key stored
- * without a ring; `unreadable` for something that is not a CRM record. Null when nothing is connected.
- */
-export type Sealing = { kid: string } | "plaintext" | "unreadable" | null;
-
-/** The sealing of `crm`, the value of an organization's `private_metadata.crm`. */
-export function sealingOf(crm: unknown): Sealing {
-	if (crm === undefined || crm === null) return null;
-	const record = storedRecordSchema.safeParse(crm);
-	if (!record.success) return "unreadable";
-	if (typeof record.data.apiKey === "string") return "plaintext";
-	return { kid: apiKeyEnvelopeSchema.parse(record.data.apiKey).kid };
-}
-
-/** The name a sealing is counted under: its key id, or `plaintext` / `unreadable`. */
-function sealingLabel(sealing: Exclude<Sealing, null>): string {
-	return typeof sealing === "string" ? sealing : sealing.kid;
-}
-
-/** Records per sealing label, e.g. `{ k2026: 120, k2025: 3, plaintext: 1 }`. */
-export type SealingCounts = Record<string, number>;
+/** Records per sealing label: a key id, `plaintext` or `unreadable`. */
+export type SealingCounts = Map<string, number>;
 
 export function countSealing(counts: SealingCounts, sealing: Sealing): void {
 	if (sealing === null) return;
-	const label = sealingLabel(sealing);
-	counts[label] = (counts[label] ?? 0) + 1;
+	const label = typeof sealing === "string" ? sealing : sealing.kid;
+	counts.set(label, (counts.get(label) ?? 0) + 1);
+}
+
+/** The counts as a JSON object, e.g. `{ k2026: 120, k2025: 3, plaintext: 1 }`. */
+export function countsAsObject(counts: SealingCounts): Record<string, number> {
+	// fromEntries defines own properties: a `__proto__` label stays a label.
+	return Object.fromEntries(counts);
 }

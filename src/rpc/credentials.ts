@@ -1,7 +1,7 @@
 /**
  * The platform's Workers reach an organization's CRM credential here, over a service binding (Workers
- * RPC) — never over public HTTP: this entrypoint has no route. The key is decrypted inside this Worker,
- * so the encryption key ring never leaves it.
+ * RPC) — never over public HTTP: this entrypoint has no route. The key is opened inside this Worker (by
+ * the organization's owner), so the encryption key ring never leaves it.
  *
  * Bind it from another Worker's wrangler.toml:
  *   services = [{ binding = "CRM_CREDENTIALS", service = "crm-settings-api", entrypoint = "CrmCredentials" }]
@@ -10,50 +10,32 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { isClerkOrganizationId } from "../auth/session.ts";
 import { loadConfig } from "../config/config.ts";
-import type { ConnectionStatus, Provider } from "../crm/schemas.ts";
-import { healthOf, REJECTION_REASONS, type RejectionReason } from "../crm/settings-service.ts";
-import { ApiError, InternalFailure, safeLogFields } from "../errors/api-error.ts";
-import { log } from "../middleware/log.ts";
-import { crmSettingsFor } from "../middleware/services.ts";
+import type { Outcome } from "../crm/outcome.ts";
+import type { CrmCredential } from "../crm/owner.ts";
+import { safeLogFields } from "../errors/failure.ts";
+import { log } from "../log.ts";
+import { ownersFor } from "../services.ts";
 
-/** An organization's connected CRM, with the key in plaintext, for the caller to use and not keep. */
-export interface CrmCredential {
-	provider: Provider;
-	apiKey: string;
-	/** The shareable id of a Close key `api_<id>.<secret>`; null for other keys. */
-	apiKeyId: string | null;
-	/** Names this connection: pass it back to `reportRejected`. */
-	connectedAt: string;
-	/** `verified` or `rejected` as of the last check with the CRM (`checkedAt`); `unverified` if never checked. */
-	status: ConnectionStatus;
-	checkedAt: string | null;
-}
+export type { CrmCredential } from "../crm/owner.ts";
+
+/** Why a service using the key reports it: the CRM answered 401 or 403. */
+export const REJECTION_REASONS = ["unauthorized", "forbidden"] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 /**
  * Workers RPC for the platform's own Workers. Errors cross RPC as plain `Error`s whose message says
- * what is wrong (never a key or a secret); each call logs one line, without the key.
+ * what is wrong (never a key, a secret, or the argument given); each call logs one line, without the key.
  */
 export class CrmCredentials extends WorkerEntrypoint<Env> {
 	/**
-	 * The organization's credential, read from Clerk (not from the settings cache, which never holds a
-	 * key), or null when no CRM is connected.
+	 * The organization's credential, or null when no CRM is connected: from the organization's owner,
+	 * which asks Clerk only when its copy of the sealed record is older than `CRM_CACHE_TTL_SECONDS`.
 	 *
 	 * With `CRM_ENCRYPTION_KEYS` set, a plaintext key found in the metadata is refused: anyone who can
 	 * write Clerk metadata could have planted it, and sealed storage is what this deployment promised.
 	 */
 	async getCredential(orgId: string): Promise<CrmCredential | null> {
-		return this.#call("getCredential", orgId, {}, async (settings) => {
-			const found = await settings.credential(orgId);
-			if (!found) return null;
-			const { record, apiKey } = found;
-			return {
-				provider: record.provider,
-				apiKey,
-				apiKeyId: record.apiKeyId ?? null,
-				connectedAt: record.connectedAt,
-				...healthOf(record),
-			};
-		});
+		return this.#call("getCredential", orgId, {}, (owners) => owners.credential(orgId));
 	}
 
 	/**
@@ -78,53 +60,47 @@ export class CrmCredentials extends WorkerEntrypoint<Env> {
 			"reportRejected",
 			orgId,
 			{ reason: reason ?? null },
-			(settings) => settings.reportRejected(orgId, connectedAt),
+			(owners) => owners.reportRejected(orgId, connectedAt),
 			problem,
 		);
 	}
 
 	/**
 	 * Refuses a malformed organization id (or the other argument's `argumentProblem`) before anything
-	 * else, runs `work`, and logs the call: its outcome, never the key.
+	 * else, asks the owner, and logs the call: its outcome, never the key.
 	 */
 	async #call<T>(
 		method: string,
 		orgId: unknown,
 		fields: Record<string, unknown>,
-		work: (settings: ReturnType<typeof crmSettingsFor>) => Promise<T>,
+		work: (owners: ReturnType<typeof ownersFor>) => Promise<Outcome<T>>,
 		argumentProblem?: string,
 	): Promise<T> {
 		const line = { msg: `rpc ${method}`, ...fields };
 		if (typeof orgId !== "string" || !isClerkOrganizationId(orgId)) {
-			// The value goes back to its caller only: a secret passed by mistake must not reach the log.
-			log("warn", { ...line, outcome: "refused", problem: "not a Clerk organization id" });
-			throw new Error(`${JSON.stringify(String(orgId).slice(0, 80))} is not a Clerk organization id`);
+			// Neither the message nor the log repeats the value: a secret passed by mistake must go nowhere.
+			const problem = "orgId is not a Clerk organization id (org_ followed by letters and digits)";
+			log("warn", { ...line, outcome: "refused", problem });
+			throw new Error(problem);
 		}
 		if (argumentProblem !== undefined) {
 			log("warn", { ...line, orgId, outcome: "refused", problem: argumentProblem });
 			throw new Error(argumentProblem);
 		}
+		let outcome: Outcome<T>;
 		try {
-			const config = loadConfig(this.env);
-			const result = await work(
-				crmSettingsFor(this.env, config, (warning) => log("warn", { ...warning, orgId })),
-			);
-			const outcome =
-				result === null ? "not connected" : result === false ? "not the current connection" : "ok";
-			log("info", { ...line, orgId, outcome });
-			return result;
+			outcome = await work(ownersFor(this.env, loadConfig(this.env)));
 		} catch (error) {
-			log("error", { ...line, orgId, outcome: "failed", ...failureFields(error) });
-			throw new Error(
-				error instanceof ApiError || error instanceof InternalFailure ? error.message : "internal error",
-			);
+			outcome = { ok: false, failure: { log: safeLogFields(error) } };
 		}
+		if (!outcome.ok) {
+			const { answer, log: cause } = outcome.failure;
+			log("error", { ...line, orgId, outcome: "failed", ...(answer ? { code: answer.code } : {}), cause });
+			throw new Error(answer?.message ?? String(cause?.problem ?? "internal error"));
+		}
+		const result = outcome.value;
+		const said = result === null ? "not connected" : result === false ? "not the current connection" : "ok";
+		log("info", { ...line, orgId, outcome: said });
+		return result;
 	}
-}
-
-/** What the log may say of a failure: the answer's code, and the safe fields of what caused it. */
-function failureFields(error: unknown): Record<string, unknown> {
-	if (!(error instanceof ApiError)) return { cause: safeLogFields(error) };
-	if (error.cause instanceof InternalFailure) return { code: error.code, cause: error.cause.logFields() };
-	return { code: error.code };
 }

@@ -22,16 +22,42 @@ const KNOWN_FIELDS = ["provider", "apiKey", "verify"];
 
 type Outcome =
 	| { status: 200; provider: string; apiKey: string }
-	| { status: 400 | 413; code: string; error: string; detailPaths?: string[] };
+	| { status: 400 | 413 | 415; code: string; error: string; detailPaths?: string[] };
+
+// RFC 9110 §5.6.2 tokens and §5.6.4 quoted strings, for the parameters of a Content-Type.
+const TCHARS = "[!#$%&'*+.^_`|~0-9A-Za-z-]";
+const STEP = new RegExp(
+	`^[ \\t]*;[ \\t]*(?:(${TCHARS}+)=(?:"((?:[\\t !#-\\[\\]-~\\x80-\\xff]|\\\\[\\t -~\\x80-\\xff])*)"|(${TCHARS}+)))?`,
+);
+
+/**
+ * docs/contract.md §2: `application/json`, and no parameter but `charset=utf-8` (case-insensitive, the
+ * value may be quoted); parameters as RFC 9110 §5.6.6 writes them, empty ones included. Read one
+ * `;`-step at a time, so a `;` inside a quoted value does not split it.
+ */
+function isJsonUtf8(contentType: string | null): boolean {
+	const value = contentType?.trim() ?? "";
+	if (!/^application\/json/i.test(value)) return false;
+	let rest = value.slice("application/json".length);
+	const parameters: string[] = [];
+	while (rest !== "") {
+		const step = STEP.exec(rest);
+		if (step === null || step[0] === "") return false;
+		const [whole, name, quoted, token] = step;
+		if (name !== undefined)
+			parameters.push(`${name}=${quoted?.replace(/\\(.)/g, "$1") ?? token}`.toLowerCase());
+		rest = rest.slice(whole.length);
+	}
+	return parameters.length === 0 || (parameters.length === 1 && parameters[0] === "charset=utf-8");
+}
 
 /** What docs/contract.md §2-§3 says the Worker must answer to this content type and these body bytes. */
 function expectedOutcome(contentType: string | null, bytes: Uint8Array): Outcome {
-	const mediaType = (contentType ?? "").split(";")[0]?.trim() ?? "";
-	if (!/^application\/([\w.-]+\+)?json$/i.test(mediaType)) {
+	if (!isJsonUtf8(contentType)) {
 		return {
-			status: 400,
-			code: "VALIDATION_ERROR",
-			error: "Request body must be JSON (Content-Type: application/json)",
+			status: 415,
+			code: "UNSUPPORTED_MEDIA_TYPE",
+			error: "Request body must be JSON: send Content-Type: application/json (charset utf-8, if any)",
 		};
 	}
 	if (bytes.length > MAX_BODY_BYTES) {
@@ -64,8 +90,9 @@ function expectedOutcome(contentType: string | null, bytes: Uint8Array): Outcome
 		apiKey !== undefined &&
 		apiKey.length >= 1 &&
 		new TextEncoder().encode(apiKey).byteLength <= MAX_KEY_BYTES &&
-		// Control, invisible formatting, lone surrogate and blank filler characters (contract §2).
-		!/[\p{Cc}\p{Cf}\p{Cs}\u115F\u1160\u3164\uFFA0\u2800]/u.test(apiKey);
+		// Control, invisible formatting, default-ignorable, lone surrogate, private-use, unassigned and the
+		// blank Braille pattern (contract §2).
+		!/[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\p{Cs}\p{Co}\p{Cn}\u2800]/u.test(apiKey);
 	if (!keyIsValid) paths.push("apiKey");
 	if (paths.length > 0) return invalid(paths);
 	return { status: 200, provider: provider as string, apiKey: apiKey as string };
@@ -90,6 +117,14 @@ const invalidKey = fc.oneof(
 	fc
 		.tuple(fc.string({ maxLength: 8 }), fc.constantFrom("\u0000", "\u0007", "\u001b", "\u007f", "\u0085"))
 		.map(([head, control]) => `${head}${control}${CANARY}`),
+	// Characters that draw as nothing or mean nothing: variation selectors, the combining grapheme joiner,
+	// a Khmer inherent vowel, a Hangul filler, unassigned, noncharacter, private-use.
+	fc
+		.tuple(
+			fc.constantFrom("\uFE0F", "\u034F", "\u17B4", "\u{E0100}", "\u3164", "\u0378", "\uFFFF", "\uE000"),
+			fc.nat(3),
+		)
+		.map(([invisible, at]) => [CANARY.slice(0, at), invisible, CANARY.slice(at)].join("")),
 	fc.constantFrom<unknown>(42, null, true, [CANARY], { key: CANARY }, {}),
 );
 
@@ -180,8 +215,8 @@ const contentType = fc.oneof(
 			"application/json",
 			"application/json; charset=utf-8",
 			"Application/JSON",
-			"application/vnd.api+json",
-			"application/merge-patch+json",
+			'application/json;charset="utf-8"',
+			"application/json;",
 			" application/json ;charset=UTF-8",
 		),
 	},
@@ -194,6 +229,13 @@ const contentType = fc.oneof(
 			"multipart/form-data; boundary=x",
 			"application/jsonx",
 			"application/json5",
+			"application/vnd.api+json",
+			"application/merge-patch+json",
+			"application/json; charset=utf-16",
+			"application/json; charset=latin1",
+			"application/json; charset=utf-8; profile=x",
+			'application/json; charset="utf-8;x"',
+			"application/json; charset = utf-8",
 			"json",
 			"*/*",
 			"",

@@ -26,7 +26,23 @@ const serverAccepts = (body: unknown) => saveSettingsRequestSchema.safeParse(bod
 const documentAccepts = (body: unknown) => contract.problems(REQUEST, body).length === 0;
 
 // Characters on each side of every rule: what trim removes (ECMAScript's `\s`), control (Cc) and
-// invisible formatting (Cf) characters, both at once (\t, U+FEFF), neither, and one outside the BMP.
+// invisible formatting (Cf) characters, both at once (\t, U+FEFF), neither, and one outside the BMP;
+// default-ignorable ones that are not Cf (variation selectors, U+034F, U+17B4, Hangul fillers),
+// unassigned code points and noncharacters (Cn), private use (Co), the blank Braille pattern, and
+// visible non-ASCII letters beside them (é, a CJK ideograph).
+/** The code points of the issue that were once accepted and masked as nothing, one of each kind. */
+const INVISIBLE_OR_UNASSIGNED = [
+	"\ufe0f",
+	"\u034f",
+	"\u17b4",
+	"\u{e0100}",
+	"\u0378",
+	"\uffff",
+	"\ue000",
+	"\u3164",
+	"\u115f",
+];
+
 const KEY_CHARACTERS = [
 	..."aZ9_.-",
 	" ",
@@ -47,6 +63,10 @@ const KEY_CHARACTERS = [
 	"\u2060",
 	"\u180e",
 	"😀",
+	...INVISIBLE_OR_UNASSIGNED,
+	"\u2800",
+	"é",
+	"\u4e00",
 ];
 
 const body = fc
@@ -86,6 +106,24 @@ describe("the document's SaveCrmSettingsRequest", () => {
 			expect(documentAccepts(candidate)).toBe(serverAccepts(candidate));
 		}
 	});
+
+	it.each(INVISIBLE_OR_UNASSIGNED.map((character) => [character.codePointAt(0)?.toString(16), character]))(
+		"refuses U+%s inside, at either end and alone, as the server does",
+		(_, character) => {
+			for (const apiKey of [
+				`abcd${character}efgh`,
+				`${character}abcdefgh`,
+				`abcdefgh${character}`,
+				character,
+			]) {
+				for (const provider of ["close", "bullhorn"]) {
+					const candidate = { provider, apiKey };
+					expect(serverAccepts(candidate), JSON.stringify(candidate)).toBe(false);
+					expect(documentAccepts(candidate), JSON.stringify(candidate)).toBe(false);
+				}
+			}
+		},
+	);
 
 	it("refuses verify with Bullhorn, as the server does", () => {
 		const candidate = { provider: "bullhorn", apiKey: "your-api-key-here", verify: true };

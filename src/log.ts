@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app-env.ts";
+import type { AppEnv } from "./app-env.ts";
 
 /**
  * Writes one JSON object per line to the Worker's log (Workers Logs and `wrangler tail` index it).

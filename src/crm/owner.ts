@@ -1,0 +1,490 @@
+/**
+ * The organization's owner: one Durable Object per organization that runs everything this service does
+ * to the organization's CRM record, one operation at a time — the read behind GET, save, disconnect,
+ * the re-check's outcome, `reportRejected`, `getCredential`, and key rotation's re-seal. It keeps the
+ * record (sealed key included) in memory while it is fresh, remembers Clerk's failures so that a flood
+ * costs at most one Clerk read per backoff window, counts the write limit exactly, and never sends a
+ * write while an earlier attempt may still land. It answers with plain data (./outcome.ts).
+ *
+ * Why a Durable Object: it is one object per organization for the whole network, so operations on one
+ * organization meet in one place wherever they come from; the Cache API is per location, KV eventually
+ * consistent. The Worker passes its configuration and clock in each call, so that the Worker's
+ * configuration stays the one source of truth and the tests control time.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { CLERK_RETRY_POLICY, clerkOrganizationStore } from "../clerk/organization-store.ts";
+import { checkCloseApiKey } from "../close/close-client.ts";
+import { decryptApiKey, sealApiKey } from "../crypto/api-key-envelope.ts";
+import { type KeyRing, parseKeyRing } from "../crypto/key-ring.ts";
+import { InternalFailure, upstreamFailure } from "../errors/failure.ts";
+import {
+	CLOSE_REJECTED_KEY,
+	CLOSE_UNREACHABLE,
+	CLOSE_UNREACHABLE_ON_CHECK,
+	NOTHING_TO_CHECK,
+	TOO_MANY_WRITES,
+} from "../errors/messages.ts";
+import { failed, failureOf, type Outcome, refused, succeeded } from "./outcome.ts";
+import {
+	healthAfterCheck,
+	healthOf,
+	METADATA_KEY,
+	needsSealing,
+	newRecord,
+	openKey,
+	readRecord,
+	recordPatch,
+	type Sealing,
+	sameConnection,
+	sealingOf,
+	settingsOf,
+} from "./record.ts";
+import {
+	BULLHORN_UNCHECKABLE,
+	type ConnectionStatus,
+	type DisconnectResponse,
+	type Provider,
+	type SaveSettingsRequest,
+	type SaveSettingsResponse,
+	type SettingsResponse,
+	type StoredRecord,
+} from "./schemas.ts";
+import { admitWrite } from "./write-limit.ts";
+
+/** What the owner needs of the Worker's configuration; sent with every call. */
+export interface OwnerSettings {
+	clerkApiUrl: string;
+	clerkSecretKey: string;
+	closeApiUrl: string;
+	/** `CRM_ENCRYPTION_KEYS` as set (already validated by the Worker); undefined stores plaintext. */
+	encryptionKeys: string | undefined;
+	/** How long a record read from Clerk answers without asking Clerk again. */
+	cacheTtlMs: number;
+	/** How long after it was read a copy may still answer a GET while Clerk is failing. */
+	staleIfErrorMs: number;
+}
+
+export interface OwnerCall extends OwnerSettings {
+	orgId: string;
+	/** The Worker's clock at the call. */
+	now: number;
+}
+
+/** An organization's connected CRM, with the key in plaintext, for the caller to use and not keep. */
+export interface CrmCredential {
+	provider: Provider;
+	apiKey: string;
+	/** The shareable id of a Close key `api_<id>.<secret>`; null for other keys. */
+	apiKeyId: string | null;
+	/** Names this connection: pass it back to `reportRejected`. */
+	connectedAt: string;
+	/** `verified` or `rejected` as of the last check with the CRM (`checkedAt`); `unverified` if never checked. */
+	status: ConnectionStatus;
+	checkedAt: string | null;
+}
+
+/** What re-sealing one record came to; only instance-wide failures are failures (they end the run). */
+export type ResealResult = {
+	outcome: "resealed" | "current" | "gone" | "unopenable" | "unreadable" | "refused";
+	/** What seals the record now. */
+	sealing: Sealing;
+};
+
+/** How long a failure other than Clerk's throttling is remembered: Clerk's rate-limit window. */
+const DEFAULT_BACKOFF_MS = 10_000;
+/** The longest wait a `Retry-After` of Clerk's can impose (a longer one is Clerk's mistake, or an attack). */
+const LONGEST_BACKOFF_MS = 60_000;
+/** How long a caller should wait before asking again to check with a Close that could not be reached. */
+const CLOSE_RETRY_AFTER_SECONDS = 30;
+
+/** The GET body kept in storage, so that it can answer stale after an eviction. Named after its shape. */
+const SETTINGS_KEY = "settings-v3";
+/** The times of the writes admitted in the last window. */
+const WRITES_KEY = "write-times";
+
+interface KeptSettings {
+	body: SettingsResponse;
+	readAt: number;
+}
+
+export class CrmRecordOwner extends DurableObject<Env> {
+	/** The record as last read from Clerk or written, sealed key included: in memory only, never stored. */
+	#record: { value: StoredRecord | null; readAt: number } | undefined;
+	#settings: KeptSettings | undefined;
+	/** A Clerk failure and until when no new call is made for this organization. */
+	#failure: { error: InternalFailure; until: number } | undefined;
+	/** The end of the queue of operations: each runs after the one before has finished. */
+	#turn: Promise<unknown> = Promise.resolve();
+	/** The read of the record from Clerk under way or queued, which reads arriving meanwhile share. */
+	#load: Promise<StoredRecord | null> | undefined;
+	/** Write attempts that passed their timeout and may still land at Clerk. */
+	readonly #abandoned = new Set<Promise<void>>();
+
+	/** GET: the settings while fresh; else one Clerk read, shared; while Clerk fails, a stale copy if one is young enough. */
+	async read(call: OwnerCall): Promise<Outcome<SettingsResponse>> {
+		const kept = this.#keptSettings();
+		if (kept && call.now - kept.readAt < call.cacheTtlMs) return succeeded(kept.body);
+		try {
+			return succeeded(settingsOf(await this.#sharedLoad(call)));
+		} catch (error) {
+			return this.#staleOr(error, call);
+		}
+	}
+
+	/** POST: saves a new connection over whatever was there (for Close, checked with Close first when asked). */
+	async save(
+		call: OwnerCall,
+		request: SaveSettingsRequest & { userId: string },
+	): Promise<Outcome<SaveSettingsResponse>> {
+		try {
+			const limited = this.#admitWrite(call.now);
+			if (limited) return limited;
+			const keyRing = keyRingOf(call);
+			// The schema refuses verify for Bullhorn, so a verify reaching here is for Close.
+			const verified = request.verify === true;
+			if (verified) {
+				const check = await checkCloseApiKey(call.closeApiUrl, request.apiKey);
+				if (check.outcome === "rejected") {
+					return refused("VALIDATION_ERROR", CLOSE_REJECTED_KEY, {
+						details: [{ path: "apiKey", message: CLOSE_REJECTED_KEY }],
+					});
+				}
+				if (check.outcome === "unreachable") return closeUnreachable(CLOSE_UNREACHABLE, check.failure);
+			}
+			const connectedAt = new Date(call.now).toISOString();
+			const connection = { ...request, connectedBy: request.userId, connectedAt, verified };
+			const record = await newRecord(call.orgId, connection, keyRing);
+			await this.#exclusive(() => this.#write(call, record));
+			return succeeded({
+				success: true,
+				provider: record.provider,
+				connectedAt,
+				...(verified ? { verified: true as const } : {}),
+			});
+		} catch (error) {
+			return failed(this.#failureData(error, call.now));
+		}
+	}
+
+	async disconnect(call: OwnerCall): Promise<Outcome<DisconnectResponse>> {
+		try {
+			const limited = this.#admitWrite(call.now);
+			if (limited) return limited;
+			await this.#exclusive(() => this.#write(call, null));
+			return succeeded({ success: true, disconnected: true });
+		} catch (error) {
+			return failed(this.#failureData(error, call.now));
+		}
+	}
+
+	/**
+	 * Checks the stored key with the CRM again (Close: `GET /api/v1/me/` with the key) and records the
+	 * outcome: `verified` or `rejected`, and when. Close is asked outside the queue (it takes up to 3 s);
+	 * the outcome is written inside it, and only onto the connection that was checked: after a disconnect
+	 * meanwhile the answer is 404, after a new save the new connection as GET shows it.
+	 */
+	async recheck(call: OwnerCall): Promise<Outcome<SettingsResponse>> {
+		try {
+			const limited = this.#admitWrite(call.now);
+			if (limited) return limited;
+			const keyRing = keyRingOf(call);
+			const checked = await this.#exclusive(() => this.#current(call));
+			if (!checked) return refused("NOT_FOUND", NOTHING_TO_CHECK);
+			if (checked.provider !== "close") return refused("VALIDATION_ERROR", BULLHORN_UNCHECKABLE);
+			const check = await checkCloseApiKey(call.closeApiUrl, await openKey(checked, call.orgId, keyRing));
+			if (check.outcome === "unreachable") return closeUnreachable(CLOSE_UNREACHABLE_ON_CHECK, check.failure);
+			return await this.#exclusive(async () => {
+				const current = await this.#current(call);
+				if (!current) return refused<SettingsResponse>("NOT_FOUND", NOTHING_TO_CHECK);
+				if (!sameConnection(current, checked)) return succeeded(settingsOf(current));
+				const health = healthAfterCheck(check.outcome === "accepted", new Date(call.now).toISOString());
+				const next = { ...current, ...health };
+				// Only these fields: the rest of the record (the key above all) stays as Clerk holds it.
+				await this.#write(call, next, { [METADATA_KEY]: health });
+				return succeeded(settingsOf(next));
+			});
+		} catch (error) {
+			return failed(this.#failureData(error, call.now));
+		}
+	}
+
+	/**
+	 * A service calling the CRM with the key was refused (401/403): marks the connection `rejected`. True
+	 * when the connection named by `connectedAt` is now marked rejected; false when another replaced it or
+	 * none is connected. Writes (and counts against the write limit) only on a change of status.
+	 */
+	async reportRejected(call: OwnerCall, connectedAt: string): Promise<Outcome<boolean>> {
+		try {
+			return await this.#exclusive(async () => {
+				const current = await this.#current(call);
+				if (!current || current.connectedAt !== connectedAt) return succeeded(false);
+				if (healthOf(current).status === "rejected") return succeeded(true);
+				const limited = this.#admitWrite(call.now);
+				if (limited) return limited;
+				const health = healthAfterCheck(false, new Date(call.now).toISOString());
+				await this.#write(call, { ...current, ...health }, { [METADATA_KEY]: health });
+				return succeeded(true);
+			});
+		} catch (error) {
+			return failed(this.#failureData(error, call.now));
+		}
+	}
+
+	/** The connected credential, opened inside this Worker, or null when none is connected. */
+	async credential(call: OwnerCall): Promise<Outcome<CrmCredential | null>> {
+		try {
+			const keyRing = keyRingOf(call);
+			const fresh = this.#record && call.now - this.#record.readAt < call.cacheTtlMs;
+			const record = fresh ? (this.#record?.value ?? null) : await this.#sharedLoad(call);
+			if (!record) return succeeded(null);
+			return succeeded({
+				provider: record.provider,
+				apiKey: await openKey(record, call.orgId, keyRing),
+				apiKeyId: record.apiKeyId ?? null,
+				connectedAt: record.connectedAt,
+				...healthOf(record),
+			});
+		} catch (error) {
+			return failed(this.#failureData(error, call.now));
+		}
+	}
+
+	/**
+	 * Key rotation: re-seals the record under the ring's current key when an older one (or, with
+	 * `sealPlaintext`, none) seals it. Reads Clerk first (the job's page may be old). A problem of this
+	 * record alone is a result the job counts and passes over; only a failure of Clerk itself fails.
+	 */
+	async reseal(call: OwnerCall, sealPlaintext: boolean): Promise<Outcome<ResealResult>> {
+		try {
+			const keyRing = keyRingOf(call);
+			if (!keyRing) throw new InternalFailure("configuration", "CRM_ENCRYPTION_KEYS is not set");
+			return await this.#exclusive(async () => {
+				let record: StoredRecord | null;
+				try {
+					record = await this.#current({ ...call, cacheTtlMs: 0 });
+				} catch (error) {
+					const kind = error instanceof InternalFailure ? error.kind : undefined;
+					if (kind === "not-found") return succeeded<ResealResult>({ outcome: "gone", sealing: null });
+					if (kind === "unreadable-record")
+						return succeeded<ResealResult>({ outcome: "unreadable", sealing: "unreadable" });
+					throw error;
+				}
+				const sealing = sealingOf(record);
+				if (!record || !needsSealing(record, keyRing, sealPlaintext))
+					return succeeded({ outcome: "current", sealing });
+				let apiKey: string;
+				try {
+					apiKey = await decryptApiKey(record, call.orgId, keyRing);
+				} catch (error) {
+					if (error instanceof InternalFailure && error.kind === "key-does-not-open") {
+						return succeeded<ResealResult>({ outcome: "unopenable", sealing });
+					}
+					throw error;
+				}
+				const next = { ...record, apiKey: await sealApiKey(apiKey, call.orgId, keyRing) };
+				try {
+					await this.#write(call, next);
+				} catch (error) {
+					if (error instanceof InternalFailure && error.kind === "too-large") {
+						return succeeded<ResealResult>({ outcome: "refused", sealing });
+					}
+					throw error;
+				}
+				return succeeded<ResealResult>({ outcome: "resealed", sealing: sealingOf(next) });
+			});
+		} catch (error) {
+			return failed(this.#failureData(error, call.now));
+		}
+	}
+
+	// ---- the queue ------------------------------------------------------------------------------------
+
+	/** Runs `work` after every operation queued before it has finished; the next waits for this one. */
+	#exclusive<T>(work: () => Promise<T>): Promise<T> {
+		const run = this.#turn.then(work);
+		this.#turn = run.then(
+			() => undefined,
+			() => undefined,
+		);
+		return run;
+	}
+
+	/**
+	 * The record for reads that arrive while one is under way or queued: they share it. Safe, since no
+	 * write can be acknowledged between a shared read's start and its end (the write waits in the queue).
+	 */
+	#sharedLoad(call: OwnerCall): Promise<StoredRecord | null> {
+		this.#load ??= this.#exclusive(async () => {
+			try {
+				return await this.#current(call);
+			} finally {
+				this.#load = undefined;
+			}
+		});
+		return this.#load;
+	}
+
+	// ---- inside the queue -----------------------------------------------------------------------------
+
+	/** The record now: the copy while fresh, else one Clerk read (none while a failure is remembered). */
+	async #current(call: OwnerCall): Promise<StoredRecord | null> {
+		const copy = this.#record;
+		if (copy && call.now - copy.readAt < call.cacheTtlMs) return copy.value;
+		const held = this.#heldFailure(call.now);
+		if (held) throw held;
+		let metadata: Record<string, unknown>;
+		try {
+			metadata = await this.#clerk(call).readPrivateMetadata(call.orgId);
+		} catch (error) {
+			this.#remember(error, call.now);
+			throw error;
+		}
+		const record = readRecord(metadata[METADATA_KEY]);
+		if (record === "unreadable") {
+			const failure = new InternalFailure(
+				"unreadable-record",
+				"private_metadata.crm is not a CRM settings record",
+			);
+			this.#remember(failure, call.now);
+			throw failure;
+		}
+		this.#keep(record, call.now);
+		return record;
+	}
+
+	/**
+	 * Writes `next` (or removes the record, for null) with one Clerk call — `patch` when only some fields
+	 * change — and keeps it once Clerk has acknowledged it. Sends nothing while Clerk asked for a pause, or
+	 * while an earlier attempt may still land (it would undo this write): those answer 503.
+	 */
+	async #write(call: OwnerCall, next: StoredRecord | null, patch = recordPatch(next)): Promise<void> {
+		const held = this.#heldFailure(call.now);
+		if (held?.kind === "unavailable") throw held;
+		await this.#settleAbandoned();
+		try {
+			await this.#clerk(call).mergePrivateMetadata(call.orgId, patch);
+		} catch (error) {
+			if (error instanceof InternalFailure && error.kind === "unavailable") {
+				// Clerk may still apply it: the copy may be wrong, so the next read asks Clerk.
+				this.#forget();
+				this.#remember(error, call.now);
+			}
+			throw error;
+		}
+		this.#failure = undefined;
+		this.#keep(next, call.now);
+	}
+
+	/** Waits for write attempts that may still land, within one Clerk call's budget; past it, 503. */
+	async #settleAbandoned(): Promise<void> {
+		if (this.#abandoned.size === 0) return;
+		const allSettled = Promise.all(this.#abandoned).then(() => true);
+		const budget = new Promise<false>((resolve) => {
+			const timer = setTimeout(() => resolve(false), CLERK_RETRY_POLICY.totalBudgetMs);
+			void allSettled.then(() => clearTimeout(timer));
+		});
+		const settled = await Promise.race([allSettled, budget]);
+		if (!settled) {
+			throw upstreamFailure("unavailable", "clerk", "an earlier write attempt has not been answered yet", {
+				attempts: 0,
+			});
+		}
+	}
+
+	#clerk(call: OwnerCall) {
+		return clerkOrganizationStore(call, {
+			abandoned: (settled) => {
+				this.#abandoned.add(settled);
+				void settled.then(() => this.#abandoned.delete(settled));
+			},
+		});
+	}
+
+	// ---- what the owner keeps ---------------------------------------------------------------------------
+
+	#keep(record: StoredRecord | null, now: number): void {
+		this.#record = { value: record, readAt: now };
+		this.#settings = { body: settingsOf(record), readAt: now };
+		this.ctx.storage.kv.put(SETTINGS_KEY, this.#settings);
+	}
+
+	#forget(): void {
+		this.#record = undefined;
+		this.#settings = undefined;
+		this.ctx.storage.kv.delete(SETTINGS_KEY);
+	}
+
+	#keptSettings(): KeptSettings | undefined {
+		this.#settings ??= this.ctx.storage.kv.get<KeptSettings>(SETTINGS_KEY);
+		return this.#settings;
+	}
+
+	/** Clerk throttling or failing (past its retries), an unknown organization, an unreadable record. */
+	#remember(error: unknown, now: number): void {
+		if (!(error instanceof InternalFailure)) return;
+		if (error.kind === "unavailable") {
+			const waitMs = Math.min(LONGEST_BACKOFF_MS, error.upstream?.retryAfterMs ?? DEFAULT_BACKOFF_MS);
+			this.#failure = { error, until: now + waitMs };
+		} else if (error.kind === "not-found" || error.kind === "unreadable-record") {
+			this.#failure = { error, until: now + DEFAULT_BACKOFF_MS };
+		}
+	}
+
+	#heldFailure(now: number): InternalFailure | undefined {
+		if (this.#failure && now < this.#failure.until) return this.#failure.error;
+		this.#failure = undefined;
+		return undefined;
+	}
+
+	/** The failure as data; a remembered one says how long until the owner asks Clerk again. */
+	#failureData(error: unknown, now: number) {
+		const held = this.#failure;
+		const retryAfterSeconds =
+			held && held.error === error ? Math.max(1, Math.ceil((held.until - now) / 1000)) : undefined;
+		return failureOf(error, retryAfterSeconds);
+	}
+
+	/** While Clerk is unavailable, the last settings if young enough (the log says so); else the failure. */
+	#staleOr(error: unknown, call: OwnerCall): Outcome<SettingsResponse> {
+		const failure = this.#failureData(error, call.now);
+		const kept = this.#keptSettings();
+		const ageMs = kept ? call.now - kept.readAt : Number.POSITIVE_INFINITY;
+		if (failure.answer?.code !== "UPSTREAM_UNAVAILABLE" || !kept || ageMs >= call.staleIfErrorMs) {
+			return failed(failure);
+		}
+		const warning = {
+			msg: "served stale settings",
+			ageSeconds: Math.floor(ageMs / 1000),
+			cause: failure.log,
+		};
+		return succeeded(kept.body, [warning]);
+	}
+
+	/** Counts a write against the organization's limit; the refusal when it is spent. */
+	#admitWrite(now: number): Outcome<never> | undefined {
+		const admission = admitWrite(this.ctx.storage.kv.get<number[]>(WRITES_KEY) ?? [], now);
+		if (!admission.admitted) {
+			return refused("RATE_LIMITED", TOO_MANY_WRITES, { retryAfterSeconds: admission.retryAfterSeconds });
+		}
+		this.ctx.storage.kv.put(WRITES_KEY, admission.times);
+		return undefined;
+	}
+}
+
+/** Close could not be reached (after retries): 503, try again in half a minute. */
+function closeUnreachable<T>(message: string, failure: InternalFailure): Outcome<T> {
+	return failed({
+		answer: { code: "UPSTREAM_UNAVAILABLE", message, retryAfterSeconds: CLOSE_RETRY_AFTER_SECONDS },
+		log: failure.logFields(),
+	});
+}
+
+let lastRing: { text: string | undefined; ring: KeyRing | null } | undefined;
+
+/** The key ring of the call, parsed once per value (importing its keys is the slow part of a seal). */
+function keyRingOf(call: OwnerCall): KeyRing | null {
+	if (!lastRing || lastRing.text !== call.encryptionKeys) {
+		lastRing = { text: call.encryptionKeys, ring: parseKeyRing(call.encryptionKeys) };
+	}
+	return lastRing.ring;
+}
