@@ -26,6 +26,8 @@ export const EXPECTED_MESSAGES = {
 	bullhornUncheckable:
 		"Bullhorn credentials cannot be checked with one request (Bullhorn signs in through OAuth)",
 	nothingToCheck: "No CRM is connected to this organization: there is no key to check",
+	organizationNotInClerk:
+		"Clerk has no organization with your session's organization id (it may have been deleted); sign in to an existing organization",
 	tooManyWrites:
 		"Too many changes to this organization's CRM settings (at most 10 a minute); try again after Retry-After seconds",
 } as const;

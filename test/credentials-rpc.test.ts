@@ -12,6 +12,7 @@ import { CrmCredentials } from "../src/rpc/credentials.ts";
 import { GOOD_CLOSE_API_KEY } from "./constants.ts";
 import { saveSettings } from "./support/api.ts";
 import { newOrganization, writeInClerk } from "./support/emulator.ts";
+import { captureLogs } from "./support/logs.ts";
 import { tokenFor } from "./support/tokens.ts";
 
 const RING = "k2026:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -46,6 +47,21 @@ describe("CrmCredentials over a service binding", () => {
 		expect((error as Error).message).toBe(
 			"orgId is not a Clerk organization id (org_ followed by letters and digits)",
 		);
+	});
+
+	it("never repeats a refused argument, in the error or the log: a secret passed by mistake goes nowhere", async () => {
+		const logs = captureLogs();
+		const secret = "sk_live_passed_by_mistake_0123456789";
+		const error = await credentials.getCredential(secret).catch((thrown: Error) => thrown);
+		expect((error as Error).message).not.toContain("passed_by_mistake");
+		expect(logs.entries()).toEqual([
+			{
+				level: "warn",
+				msg: "rpc getCredential",
+				outcome: "refused",
+				problem: "orgId is not a Clerk organization id (org_ followed by letters and digits)",
+			},
+		]);
 	});
 });
 

@@ -15,7 +15,9 @@ import { decryptApiKey, sealApiKey } from "../src/crypto/api-key-envelope.ts";
 import { parseKeyRing } from "../src/crypto/key-ring.ts";
 import worker from "../src/index.ts";
 import { TEST_CLERK_SECRET_KEY } from "./constants.ts";
+import { type ApiResponse, disconnect } from "./support/api.ts";
 import { captureLogs } from "./support/logs.ts";
+import { tokenFor } from "./support/tokens.ts";
 
 const OLD = "k2025:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 const NEW = "k2026:HxwdHhscGRgXFhUUExIREA8ODQwLCgkIBwYFBAMCAQA=";
@@ -29,16 +31,22 @@ afterEach(() => {
 
 /**
  * A Clerk for this test alone: the emulator answering at an origin of its own. `afterPageRead` runs once
- * a page of organizations has been answered, before the job goes on: what an admin might do meanwhile.
+ * a page of organizations has been answered, before the job goes on: what an admin might do meanwhile;
+ * `afterAnswer` likewise after any call, with its path.
  */
-function ownClerk(afterPageRead?: (clerk: Emulator) => Promise<void>) {
+function ownClerk(
+	afterPageRead?: (clerk: Emulator) => Promise<void>,
+	afterAnswer?: (path: string) => Promise<void>,
+) {
 	const clerk = createEmulator({ secretKey: TEST_CLERK_SECRET_KEY });
 	const url = `https://clerk-${++clerks}-${crypto.randomUUID().slice(0, 8)}.rotation.test`;
 	vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
 		const request = new Request(input, init);
 		if (!request.url.startsWith(url)) return realFetch(request);
 		const response = await clerk.fetch(request);
-		if (afterPageRead && new URL(request.url).pathname === "/v1/organizations") await afterPageRead(clerk);
+		const { pathname } = new URL(request.url);
+		if (afterPageRead && pathname === "/v1/organizations") await afterPageRead(clerk);
+		await afterAnswer?.(pathname);
 		return response;
 	});
 	return { clerk, url };
@@ -275,6 +283,58 @@ describe("the key-rotation job", () => {
 			records: { k2026: 1 },
 			resealed: 1,
 		});
+	});
+
+	it("passes over a record whose re-seal Clerk refuses (422, its 8 KB limit), counts it, and finishes the pass", async () => {
+		const { clerk, url } = ownClerk();
+		const keys = await sealedWithOld(clerk, 3);
+		const [, refused] = [...keys.keys()] as [string, string, string];
+		// The record's fresh read passes; its write is refused as too large.
+		await control(clerk, "POST", "/faults", {
+			organization: refused,
+			faults: [{ kind: "metadata-limit", method: "PATCH" }],
+		});
+		const logs = captureLogs();
+		await cronRun({ CLERK_API_URL: url, CRM_ENCRYPTION_KEYS: ROTATED });
+		for (const [orgId] of keys) {
+			expect(crmOf(clerk, orgId).apiKey).toMatchObject({ kid: orgId === refused ? "k2025" : "k2026" });
+		}
+		expect(logs.entries()).toEqual([
+			{ level: "info", msg: "key rotation run", currentKid: "k2026", clerkCalls: 7, resealed: 2, refused: 1 },
+			{
+				level: "info",
+				msg: "key rotation pass complete",
+				currentKid: "k2026",
+				records: { k2026: 2, k2025: 1 },
+				resealed: 2,
+				unopenable: 0,
+				refused: 1,
+			},
+		]);
+	});
+
+	it("an admin's disconnect made while a record is re-sealed waits for the re-seal, and stays", async () => {
+		let orgId = "";
+		let disconnecting: Promise<ApiResponse> | undefined;
+		const { clerk, url } = ownClerk(undefined, async (path) => {
+			// Once the job's fresh read of the record is answered, the admin disconnects through the API.
+			if (path === `/v1/organizations/${orgId}` && !disconnecting) {
+				disconnecting = disconnect({
+					token: await tokenFor(orgId),
+					env: { CLERK_API_URL: url, CRM_ENCRYPTION_KEYS: ROTATED },
+				});
+			}
+		});
+		[orgId] = [...(await sealedWithOld(clerk, 1)).keys()] as [string];
+		await cronRun({ CLERK_API_URL: url, CRM_ENCRYPTION_KEYS: ROTATED });
+		expect((await disconnecting)?.status).toBe(200);
+		expect(clerk.organizations.get(orgId)?.private_metadata).toEqual({ other: "kept" });
+		// The page, the job's read and re-seal, then the admin's disconnect.
+		const written = (body: unknown) => (body as { private_metadata: { crm: unknown } }).private_metadata.crm;
+		const calls = clerk.calls.map((call) =>
+			call.method === "GET" ? "GET" : `PATCH ${written(call.body) === null ? "null" : "record"}`,
+		);
+		expect(calls).toEqual(["GET", "GET", "PATCH record", "PATCH null"]);
 	});
 
 	it("seals legacy plaintext records too when CRM_ROTATION_SEAL_PLAINTEXT is true, and only then", async () => {
