@@ -16,6 +16,7 @@
  */
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { createBullhornEmulator } from "./bullhorn.ts";
 import { type Fault, FaultQueues } from "./faults.ts";
 import { isPlainObject, type Metadata, mergeMetadata } from "./metadata-merge.ts";
 
@@ -245,6 +246,8 @@ export function createEmulator(options: EmulatorOptions) {
 		return c.json({ id: "user_emulated", email: "dev@example.com", organizations: [] });
 	});
 
+	const bullhorn = createBullhornEmulator().mount(app);
+
 	// Control endpoints
 	// One seed, or an array of them to create many organizations in one request (oldest first).
 	app.post("/__emulator/organizations", async (c) => {
@@ -293,6 +296,7 @@ export function createEmulator(options: EmulatorOptions) {
 		calls.length = 0;
 		faults.clear();
 		limits.clear();
+		bullhorn.reset();
 		return c.body(null, 204);
 	});
 

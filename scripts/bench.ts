@@ -15,12 +15,12 @@
  * - Clerk calls: what the emulator recorded for the build's organizations during the phase.
  *
  * GET reads one organization over and over (each build its own, with a connected CRM): what the
- * project's settings cache serves. Writes rotate over many organizations per build and every write
+ * organization's owner answers from its copy. Writes rotate over many organizations per build and every write
  * phase is capped, so no organization is written more than MAX_WRITES_PER_ORGANIZATION times in a
  * run: under the project's write limit (10 a minute per organization) and Clerk's (10 metadata writes
  * per 10 s per organization) however fast the machine is.
  *
- * Prints the figures, the project ÷ naive ratios and the issue's GET targets; writes
+ * Prints the figures, the project ÷ naive ratios and the targets (met or not); writes
  * `bench/results.json`; fails if any request was not answered with a 2xx.
  */
 import { execFileSync } from "node:child_process";

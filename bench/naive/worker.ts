@@ -155,7 +155,8 @@ export default app;
 
 /**
  * `wrangler dev` runs this file with the project's wrangler.toml (the entry replaces `main`), which
- * binds `SETTINGS_CACHE` to a class of this name and refuses an entry that does not export one. The
- * naive build never uses it: an empty class, never instantiated, costs nothing per request.
+ * binds `CRM_OWNER` and `KEY_ROTATION` to classes of these names and refuses an entry that does not
+ * export them. The naive build never uses them: empty classes, never instantiated, cost nothing.
  */
-export class SettingsCache extends DurableObject {}
+export class CrmRecordOwner extends DurableObject {}
+export class KeyRotationState extends DurableObject {}

@@ -97,10 +97,16 @@ const LONGEST_BACKOFF_MS = 60_000;
 /** How long a caller should wait before asking again to check with a Close that could not be reached. */
 const CLOSE_RETRY_AFTER_SECONDS = 30;
 
-/** The GET body kept in storage, so that it can answer stale after an eviction. Named after its shape. */
+/**
+ * What the owner keeps in its storage, and only so that an eviction loses little: the last GET body
+ * (named after its shape), which may then answer stale while Clerk fails but never as fresh, and the
+ * times of the last minute's writes. Memory is what counts while the object lives, so these writes
+ * need not hold the answer back until they are durable (`allowUnconfirmed`): an answer never waits on
+ * the object's storage.
+ */
 const SETTINGS_KEY = "settings-v3";
-/** The times of the writes admitted in the last window. */
 const WRITES_KEY = "write-times";
+const UNCONFIRMED = { allowUnconfirmed: true };
 
 interface KeptSettings {
 	body: SettingsResponse;
@@ -110,7 +116,10 @@ interface KeptSettings {
 export class CrmRecordOwner extends DurableObject<Env> {
 	/** The record as last read from Clerk or written, sealed key included: in memory only, never stored. */
 	#record: { value: StoredRecord | null; readAt: number } | undefined;
+	/** What GET shows, as of the last Clerk read or write; answers while younger than the TTL. */
 	#settings: KeptSettings | undefined;
+	/** The times of the writes admitted in the last minute, loaded from storage on first use. */
+	#writeTimes: number[] | undefined;
 	/** A Clerk failure and until when no new call is made for this organization. */
 	#failure: { error: InternalFailure; until: number } | undefined;
 	/** The end of the queue of operations: each runs after the one before has finished. */
@@ -122,7 +131,7 @@ export class CrmRecordOwner extends DurableObject<Env> {
 
 	/** GET: the settings while fresh; else one Clerk read, shared; while Clerk fails, a stale copy if one is young enough. */
 	async read(call: OwnerCall): Promise<Outcome<SettingsResponse>> {
-		const kept = this.#keptSettings();
+		const kept = this.#settings;
 		if (kept && call.now - kept.readAt < call.cacheTtlMs) return succeeded(kept.body);
 		try {
 			return succeeded(settingsOf(await this.#sharedLoad(call)));
@@ -405,18 +414,18 @@ export class CrmRecordOwner extends DurableObject<Env> {
 	#keep(record: StoredRecord | null, now: number): void {
 		this.#record = { value: record, readAt: now };
 		this.#settings = { body: settingsOf(record), readAt: now };
-		this.ctx.storage.kv.put(SETTINGS_KEY, this.#settings);
+		void this.ctx.storage.put(SETTINGS_KEY, this.#settings, UNCONFIRMED);
 	}
 
 	#forget(): void {
 		this.#record = undefined;
 		this.#settings = undefined;
-		this.ctx.storage.kv.delete(SETTINGS_KEY);
+		void this.ctx.storage.delete(SETTINGS_KEY, UNCONFIRMED);
 	}
 
-	#keptSettings(): KeptSettings | undefined {
-		this.#settings ??= this.ctx.storage.kv.get<KeptSettings>(SETTINGS_KEY);
-		return this.#settings;
+	/** The last settings for a stale answer: in memory, or after an eviction, as storage kept them. */
+	#lastSettings(): KeptSettings | undefined {
+		return this.#settings ?? this.ctx.storage.kv.get<KeptSettings>(SETTINGS_KEY);
 	}
 
 	/** Clerk throttling or failing (past its retries), an unknown organization, an unreadable record. */
@@ -447,7 +456,7 @@ export class CrmRecordOwner extends DurableObject<Env> {
 	/** While Clerk is unavailable, the last settings if young enough (the log says so); else the failure. */
 	#staleOr(error: unknown, call: OwnerCall): Outcome<SettingsResponse> {
 		const failure = this.#failureData(error, call.now);
-		const kept = this.#keptSettings();
+		const kept = this.#lastSettings();
 		const ageMs = kept ? call.now - kept.readAt : Number.POSITIVE_INFINITY;
 		if (failure.answer?.code !== "UPSTREAM_UNAVAILABLE" || !kept || ageMs >= call.staleIfErrorMs) {
 			return failed(failure);
@@ -462,11 +471,13 @@ export class CrmRecordOwner extends DurableObject<Env> {
 
 	/** Counts a write against the organization's limit; the refusal when it is spent. */
 	#admitWrite(now: number): Outcome<never> | undefined {
-		const admission = admitWrite(this.ctx.storage.kv.get<number[]>(WRITES_KEY) ?? [], now);
+		this.#writeTimes ??= this.ctx.storage.kv.get<number[]>(WRITES_KEY) ?? [];
+		const admission = admitWrite(this.#writeTimes, now);
 		if (!admission.admitted) {
 			return refused("RATE_LIMITED", TOO_MANY_WRITES, { retryAfterSeconds: admission.retryAfterSeconds });
 		}
-		this.ctx.storage.kv.put(WRITES_KEY, admission.times);
+		this.#writeTimes = admission.times;
+		void this.ctx.storage.put(WRITES_KEY, admission.times, UNCONFIRMED);
 		return undefined;
 	}
 }
