@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { configDefaults, defineConfig } from "vitest/config";
-import { TEST_CLERK_SECRET_KEY, TEST_FRONTEND_ORIGIN } from "./test/constants.ts";
+import { TEST_BULLHORN_CLIENT, TEST_CLERK_SECRET_KEY, TEST_FRONTEND_ORIGIN } from "./test/constants.ts";
 
 // Every organization a test creates gets its own settings-cache Durable Object, whose SQLite file workerd
 // writes under the OS temporary directory. On a disk each new file costs about 8 ms of syncing, and the
@@ -35,6 +35,9 @@ export default defineConfig({
 								CLERK_SECRET_KEY: TEST_CLERK_SECRET_KEY,
 								CLERK_JWT_KEY: inject<string>("jwtPublicKey"),
 								CLERK_AUTHORIZED_PARTIES: TEST_FRONTEND_ORIGIN,
+								BULLHORN_LOGIN_INFO_URL: `${inject<string>("emulatorUrl")}/rest-services/loginInfo`,
+								BULLHORN_CLIENT_ID: TEST_BULLHORN_CLIENT.id,
+								BULLHORN_CLIENT_SECRET: TEST_BULLHORN_CLIENT.secret,
 							},
 						},
 					})),

@@ -38,5 +38,7 @@ export function ownersFor(env: Env, config: Config) {
 		encryptionKeys: (env as { CRM_ENCRYPTION_KEYS?: string }).CRM_ENCRYPTION_KEYS,
 		cacheTtlMs: config.cacheTtlMs,
 		staleIfErrorMs: config.staleIfErrorMs,
+		bullhornLoginInfoUrl: config.bullhornLoginInfoUrl,
+		bullhornClient: config.bullhornClient,
 	});
 }

@@ -98,7 +98,7 @@ describe("with CRM_ENCRYPTION_KEYS set (the entrypoint built with a ring, called
 	it("refuses a plaintext key found in the metadata: no downgrade", async () => {
 		const orgId = await newOrganization({ private_metadata: { crm: record(GOOD_CLOSE_API_KEY) } });
 		await expect(withRing().getCredential(orgId)).rejects.toThrow(
-			"the stored CRM key is in plaintext although CRM_ENCRYPTION_KEYS is set: refused; the organization's admin must reconnect the CRM",
+			"the stored CRM credential is in plaintext although CRM_ENCRYPTION_KEYS is set: refused; the organization's admin must reconnect the CRM",
 		);
 	});
 });

@@ -34,6 +34,13 @@ describe("what a POST writes to Clerk", () => {
 							verifiedAt: null,
 							status: "unverified",
 							checkedAt: null,
+							// A Bullhorn connection by API user's fields, so that none survives from one.
+							apiUser: null,
+							clientId: null,
+							clientSecret: null,
+							refreshToken: null,
+							oauthUrl: null,
+							restUrl: null,
 						},
 					},
 				},

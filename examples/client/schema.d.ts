@@ -122,18 +122,19 @@ export interface components {
          */
         CrmProvider: "close" | "bullhorn";
         /**
-         * @description The CRM provider to connect and its credentials: one object per provider, told apart by `provider`. Fields other than these are refused. Connecting replaces whatever was connected before: an organization has at most one CRM.
-         * @example {
-         *       "provider": "bullhorn",
-         *       "apiKey": "your-api-key-here"
-         *     }
+         * @description The CRM provider to connect and its credentials: Close by API key; Bullhorn by the organization's API user (with the platform's Bullhorn API key, or the organization's own), or by an API key in the reference's form. Fields other than these are refused. Connecting replaces whatever was connected before: an organization has at most one CRM.
          * @example {
          *       "provider": "close",
          *       "apiKey": "api_dev0000000000000000000.devsecret000000000000000",
          *       "verify": true
          *     }
+         * @example {
+         *       "provider": "bullhorn",
+         *       "username": "dev.api",
+         *       "password": "dev-password"
+         *     }
          */
-        SaveCrmSettingsRequest: components["schemas"]["SaveCloseCrmSettingsRequest"] | components["schemas"]["SaveBullhornCrmSettingsRequest"];
+        SaveCrmSettingsRequest: components["schemas"]["SaveCloseCrmSettingsRequest"] | components["schemas"]["SaveBullhornApiUserRequest"] | components["schemas"]["SaveBullhornApiUserOwnClientRequest"] | components["schemas"]["SaveBullhornApiKeyRequest"];
         /**
          * @description Connect Close CRM, optionally checking the key with Close first.
          * @example {
@@ -144,8 +145,8 @@ export interface components {
          */
         SaveCloseCrmSettingsRequest: {
             /**
-             * @description `close` — Close CRM, the sales communication platform. (enum property replaced by openapi-typescript)
-             * @enum {string}
+             * @description `close` — Close CRM, the sales communication platform.
+             * @constant
              */
             provider: "close";
             /**
@@ -160,16 +161,78 @@ export interface components {
             verify?: boolean;
         };
         /**
-         * @description Connect Bullhorn CRM. Bullhorn credentials cannot be checked with one request (Bullhorn signs in through OAuth), so `verify` may only be `false` or absent: `true` is a 400.
+         * @description Connect Bullhorn by the organization's API user, signing in with the platform's Bullhorn API key. The service signs in as Bullhorn documents (loginInfo, authorize, token, REST login): a wrong username or password, or an API user that has not yet accepted Bullhorn's terms of service, is a 400 and nothing is saved. The password is used for this one sign-in and never stored, logged or returned.
+         * @example {
+         *       "provider": "bullhorn",
+         *       "username": "dev.api",
+         *       "password": "dev-password"
+         *     }
+         */
+        SaveBullhornApiUserRequest: {
+            /**
+             * @description `bullhorn` — Bullhorn CRM, staffing and recruiting software.
+             * @constant
+             */
+            provider: "bullhorn";
+            /**
+             * @description The Bullhorn API user's name (surrounding whitespace is removed).
+             * @example dev.api
+             */
+            username: string;
+            /**
+             * @description The API user's password, as typed. Used once to sign in; never stored.
+             * @example dev-password
+             */
+            password: string;
+        };
+        /**
+         * @description Connect Bullhorn by the organization's API user, signing in with the organization's own Bullhorn API key (`clientId` and `clientSecret`, both). Bullhorn refusing that key is a 400. The client secret is stored sealed, to sign in again; it is never returned.
+         * @example {
+         *       "provider": "bullhorn",
+         *       "username": "dev.api",
+         *       "password": "dev-password",
+         *       "clientId": "your-bullhorn-client-id",
+         *       "clientSecret": "your-bullhorn-client-secret"
+         *     }
+         */
+        SaveBullhornApiUserOwnClientRequest: {
+            /**
+             * @description `bullhorn` — Bullhorn CRM, staffing and recruiting software.
+             * @constant
+             */
+            provider: "bullhorn";
+            /**
+             * @description The Bullhorn API user's name (surrounding whitespace is removed).
+             * @example dev.api
+             */
+            username: string;
+            /**
+             * @description The API user's password, as typed. Used once to sign in; never stored.
+             * @example dev-password
+             */
+            password: string;
+            /**
+             * @description The client id of the organization's Bullhorn API key (surrounding whitespace is removed).
+             * @example your-bullhorn-client-id
+             */
+            clientId: string;
+            /**
+             * @description The client secret of the organization's Bullhorn API key, as given.
+             * @example your-bullhorn-client-secret
+             */
+            clientSecret: string;
+        };
+        /**
+         * @description The reference's form: a Bullhorn API key, stored as given. Bullhorn credentials cannot be checked with one request (Bullhorn signs in through OAuth), so `verify` may only be `false` or absent (`true` is a 400), the connection stays `unverified`, and the platform's services cannot sign in with it: connect the API user instead.
          * @example {
          *       "provider": "bullhorn",
          *       "apiKey": "your-api-key-here"
          *     }
          */
-        SaveBullhornCrmSettingsRequest: {
+        SaveBullhornApiKeyRequest: {
             /**
-             * @description `bullhorn` — Bullhorn CRM, staffing and recruiting software. (enum property replaced by openapi-typescript)
-             * @enum {string}
+             * @description `bullhorn` — Bullhorn CRM, staffing and recruiting software.
+             * @constant
              */
             provider: "bullhorn";
             /**
@@ -237,6 +300,16 @@ export interface components {
              * @example api_7b8KOSMa0OevK9qJvT6F9s
              */
             apiKeyId?: string;
+            /**
+             * @description For Bullhorn connected by API user: the API user's name. (`apiKeyMasked` is then 24 `*`: there is no key.)
+             * @example dev.api
+             */
+            apiUser?: string;
+            /**
+             * @description For Bullhorn connected by API user: the host of the Bullhorn data center its REST API is in.
+             * @example rest91.bullhornstaffing.com
+             */
+            dataCenter?: string;
             /**
              * @description The Clerk user ID of the member who connected the CRM. Absent for connections saved before it was recorded.
              * @example user_2abcdefghijklmnopqrstuvwxyz

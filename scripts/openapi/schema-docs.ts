@@ -7,6 +7,7 @@
 import * as z from "zod/mini";
 import {
 	API_KEY_MAX_BYTES,
+	BULLHORN_FIELD_MAX_LENGTH,
 	disconnectResponseSchema,
 	NOT_IN_API_KEY,
 	providerSchema,
@@ -32,6 +33,9 @@ const CONNECTED_AT = "2024-01-15T10:30:00.000Z";
  * imported: that module needs Node's types, which the tests that import this one do not have).
  */
 const DEV_CLOSE_API_KEY = "api_dev0000000000000000000.devsecret000000000000000";
+/** The Bullhorn API user `npm run dev`'s Bullhorn stand-in knows (scripts/dev-keys.ts, likewise). */
+const DEV_BULLHORN_USER = "dev.api";
+const DEV_BULLHORN_PASSWORD = "dev-password";
 
 schemaDocs.add(providerSchema, {
 	id: "CrmProvider",
@@ -43,7 +47,7 @@ schemaDocs.add(providerSchema, {
 /**
  * The request body as the document states it. The server validates with `saveSettingsRequestSchema`
  * (src/crm/schemas.ts), whose messages callers see; its rules that a plain object schema cannot carry
- * (the trim, the refusal of `verify` with Bullhorn) are restated here as one object per provider, so the
+ * (the trim, the refusal of `verify` with Bullhorn, a client id only with its secret) are restated here as one object per way to connect, so the
  * document accepts exactly the bodies the server accepts. test/node/openapi-request-schema.test.ts holds
  * the two to that.
  */
@@ -76,29 +80,61 @@ export const saveCloseRequestDoc = z.strictObject({
 	apiKey: apiKeyDoc(),
 	verify: z.optional(z.boolean()),
 });
-export const saveBullhornRequestDoc = z.strictObject({
+export const saveBullhornApiKeyRequestDoc = z.strictObject({
 	provider: z.literal("bullhorn"),
 	apiKey: apiKeyDoc(),
 	verify: z.optional(z.literal(false)),
 });
-export const saveRequestDoc = z.discriminatedUnion("provider", [saveCloseRequestDoc, saveBullhornRequestDoc]);
+
+/**
+ * Bullhorn's own fields, as the server takes them (`bullhornLoginFormSchema`): a user name or client id
+ * is trimmed, then 1 to BULLHORN_FIELD_MAX_LENGTH characters with no control character; a password or
+ * client secret is kept as typed, with the same bounds.
+ */
+const trimmedFieldDoc = () =>
+	z
+		.string()
+		.check(
+			z.regex(
+				new RegExp(
+					String.raw`^\s*(?:[^\s\p{Cc}]|[^\s\p{Cc}][^\p{Cc}]{0,${BULLHORN_FIELD_MAX_LENGTH - 2}}[^\s\p{Cc}])\s*$`,
+					"u",
+				),
+			),
+		);
+const keptFieldDoc = () =>
+	z.string().check(z.regex(new RegExp(String.raw`^[^\p{Cc}]{1,${BULLHORN_FIELD_MAX_LENGTH}}$`, "u")));
+const apiUserFields = {
+	provider: z.literal("bullhorn"),
+	username: trimmedFieldDoc(),
+	password: keptFieldDoc(),
+};
+export const saveBullhornApiUserRequestDoc = z.strictObject(apiUserFields);
+export const saveBullhornApiUserOwnClientRequestDoc = z.strictObject({
+	...apiUserFields,
+	clientId: trimmedFieldDoc(),
+	clientSecret: keptFieldDoc(),
+});
+// Exclusive unions (`oneOf`): the forms are disjoint, strict objects with different required fields.
+// An exclusive union (`oneOf`) of four disjoint strict objects. No `discriminator`: `provider` alone
+// cannot tell Bullhorn's three forms apart, and a typed client narrows on `provider` and the fields anyway.
+export const saveRequestDoc = z.xor([
+	saveCloseRequestDoc,
+	saveBullhornApiUserRequestDoc,
+	saveBullhornApiUserOwnClientRequestDoc,
+	saveBullhornApiKeyRequestDoc,
+]);
 
 schemaDocs.add(saveRequestDoc, {
 	id: "SaveCrmSettingsRequest",
 	description:
-		"The CRM provider to connect and its credentials: one object per provider, told apart by `provider`. " +
+		"The CRM provider to connect and its credentials: Close by API key; Bullhorn by the organization's API user " +
+		"(with the platform's Bullhorn API key, or the organization's own), or by an API key in the reference's form. " +
 		"Fields other than these are refused. Connecting replaces whatever was connected before: an organization " +
 		"has at most one CRM.",
-	discriminator: {
-		propertyName: "provider",
-		mapping: {
-			close: "#/components/schemas/SaveCloseCrmSettingsRequest",
-			bullhorn: "#/components/schemas/SaveBullhornCrmSettingsRequest",
-		},
-	},
 	examples: [
-		{ provider: "bullhorn", apiKey: "your-api-key-here" },
 		{ provider: "close", apiKey: DEV_CLOSE_API_KEY, verify: true },
+		{ provider: "bullhorn", username: DEV_BULLHORN_USER, password: DEV_BULLHORN_PASSWORD },
 	],
 });
 schemaDocs.add(saveCloseRequestDoc, {
@@ -120,23 +156,78 @@ schemaDocs.add(saveCloseRequestDoc.shape.verify, {
 		"The example key is the one `npm run dev`'s Close accepts; the real Close refuses it.",
 	examples: [true],
 });
-schemaDocs.add(saveBullhornRequestDoc, {
-	id: "SaveBullhornCrmSettingsRequest",
+schemaDocs.add(saveBullhornApiUserRequestDoc, {
+	id: "SaveBullhornApiUserRequest",
 	description:
-		"Connect Bullhorn CRM. Bullhorn credentials cannot be checked with one request (Bullhorn signs in " +
-		"through OAuth), so `verify` may only be `false` or absent: `true` is a 400.",
-	examples: [{ provider: "bullhorn", apiKey: "your-api-key-here" }],
+		"Connect Bullhorn by the organization's API user, signing in with the platform's Bullhorn API key. The " +
+		"service signs in as Bullhorn documents (loginInfo, authorize, token, REST login): a wrong username or " +
+		"password, or an API user that has not yet accepted Bullhorn's terms of service, is a 400 and nothing " +
+		"is saved. The password is used for this one sign-in and never stored, logged or returned.",
+	examples: [{ provider: "bullhorn", username: DEV_BULLHORN_USER, password: DEV_BULLHORN_PASSWORD }],
 });
-schemaDocs.add(saveBullhornRequestDoc.shape.provider, {
+schemaDocs.add(saveBullhornApiUserRequestDoc.shape.provider, {
 	description: "`bullhorn` — Bullhorn CRM, staffing and recruiting software.",
 });
-schemaDocs.add(saveBullhornRequestDoc.shape.apiKey, {
+schemaDocs.add(saveBullhornApiUserRequestDoc.shape.username, {
+	description: "The Bullhorn API user's name (surrounding whitespace is removed).",
+	examples: [DEV_BULLHORN_USER],
+});
+schemaDocs.add(saveBullhornApiUserRequestDoc.shape.password, {
+	description: "The API user's password, as typed. Used once to sign in; never stored.",
+	examples: [DEV_BULLHORN_PASSWORD],
+});
+schemaDocs.add(saveBullhornApiUserOwnClientRequestDoc, {
+	id: "SaveBullhornApiUserOwnClientRequest",
+	description:
+		"Connect Bullhorn by the organization's API user, signing in with the organization's own Bullhorn API " +
+		"key (`clientId` and `clientSecret`, both). Bullhorn refusing that key is a 400. The client secret is " +
+		"stored sealed, to sign in again; it is never returned.",
+	examples: [
+		{
+			provider: "bullhorn",
+			username: DEV_BULLHORN_USER,
+			password: DEV_BULLHORN_PASSWORD,
+			clientId: "your-bullhorn-client-id",
+			clientSecret: "your-bullhorn-client-secret",
+		},
+	],
+});
+schemaDocs.add(saveBullhornApiUserOwnClientRequestDoc.shape.clientId, {
+	description: "The client id of the organization's Bullhorn API key (surrounding whitespace is removed).",
+	examples: ["your-bullhorn-client-id"],
+});
+schemaDocs.add(saveBullhornApiUserOwnClientRequestDoc.shape.clientSecret, {
+	description: "The client secret of the organization's Bullhorn API key, as given.",
+	examples: ["your-bullhorn-client-secret"],
+});
+schemaDocs.add(saveBullhornApiKeyRequestDoc, {
+	id: "SaveBullhornApiKeyRequest",
+	description:
+		"The reference's form: a Bullhorn API key, stored as given. Bullhorn credentials cannot be checked with " +
+		"one request (Bullhorn signs in through OAuth), so `verify` may only be `false` or absent (`true` is a " +
+		"400), the connection stays `unverified`, and the platform's services cannot sign in with it: connect " +
+		"the API user instead.",
+	examples: [{ provider: "bullhorn", apiKey: "your-api-key-here" }],
+});
+schemaDocs.add(saveBullhornApiKeyRequestDoc.shape.provider, {
+	description: "`bullhorn` — Bullhorn CRM, staffing and recruiting software.",
+});
+schemaDocs.add(saveBullhornApiKeyRequestDoc.shape.apiKey, {
 	description: API_KEY_DESCRIPTION,
 	examples: ["your-api-key-here"],
 });
-schemaDocs.add(saveBullhornRequestDoc.shape.verify, {
+schemaDocs.add(saveBullhornApiKeyRequestDoc.shape.verify, {
 	description: "Only `false` (the same as leaving it out): Bullhorn keys cannot be checked on save.",
 	examples: [false],
+});
+schemaDocs.add(settingsResponseSchema.shape.apiUser, {
+	description:
+		"For Bullhorn connected by API user: the API user's name. (`apiKeyMasked` is then 24 `*`: there is no key.)",
+	examples: [DEV_BULLHORN_USER],
+});
+schemaDocs.add(settingsResponseSchema.shape.dataCenter, {
+	description: "For Bullhorn connected by API user: the host of the Bullhorn data center its REST API is in.",
+	examples: ["rest91.bullhornstaffing.com"],
 });
 
 /**

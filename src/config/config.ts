@@ -14,6 +14,10 @@ export interface Config {
 	/** Roles that may POST and DELETE, with the `org:` prefix; `"*"` lets any member write. */
 	writeRoles: string[] | "*";
 	closeApiUrl: string;
+	/** Where Bullhorn tells each API user's data center (`loginInfo`). */
+	bullhornLoginInfoUrl: string;
+	/** The platform's Bullhorn API key (OAuth client), or null when it has none. */
+	bullhornClient: { id: string; secret: string } | null;
 	/** At-rest encryption of API keys; null stores them in plaintext, as the reference does. */
 	encryptionKeys: KeyRing | null;
 	/** How long settings read from Clerk answer GETs without another Clerk call (0: every GET asks). */
@@ -110,6 +114,12 @@ const envSchema = z.object({
 	CLERK_AUTHORIZED_PARTIES: commaList,
 	CRM_WRITE_ROLES: commaList,
 	CLOSE_API_URL: baseUrl("CLOSE_API_URL", "https://api.close.com"),
+	BULLHORN_LOGIN_INFO_URL: baseUrl(
+		"BULLHORN_LOGIN_INFO_URL",
+		"https://rest.bullhornstaffing.com/rest-services/loginInfo",
+	),
+	BULLHORN_CLIENT_ID: z.optional(z.string({ error: "BULLHORN_CLIENT_ID must be a string" })),
+	BULLHORN_CLIENT_SECRET: z.optional(z.string({ error: "BULLHORN_CLIENT_SECRET must be a string" })),
 	CRM_ENCRYPTION_KEYS: z.optional(z.string({ error: "CRM_ENCRYPTION_KEYS must be a string" })),
 	CRM_CACHE_TTL_SECONDS: seconds("CRM_CACHE_TTL_SECONDS", 30),
 	CRM_CACHE_STALE_IF_ERROR_SECONDS: seconds("CRM_CACHE_STALE_IF_ERROR_SECONDS", 300),
@@ -151,6 +161,8 @@ export function loadConfig(env: object): Config {
 		authorizedParties: vars.CLERK_AUTHORIZED_PARTIES.map(toOrigin),
 		writeRoles: parseWriteRoles(vars.CRM_WRITE_ROLES),
 		closeApiUrl: vars.CLOSE_API_URL,
+		bullhornLoginInfoUrl: vars.BULLHORN_LOGIN_INFO_URL,
+		bullhornClient: parseBullhornClient(vars.BULLHORN_CLIENT_ID, vars.BULLHORN_CLIENT_SECRET),
 		encryptionKeys: parseKeyRing(vars.CRM_ENCRYPTION_KEYS),
 		cacheTtlMs: vars.CRM_CACHE_TTL_SECONDS,
 		staleIfErrorMs: vars.CRM_CACHE_STALE_IF_ERROR_SECONDS,
@@ -159,6 +171,22 @@ export function loadConfig(env: object): Config {
 	};
 	cache.set(env, config);
 	return config;
+}
+
+/**
+ * The platform's Bullhorn API key: both parts, or neither (blank counts as unset, so that a deployment
+ * without one can set the listed secrets to nothing).
+ */
+function parseBullhornClient(id = "", secret = ""): Config["bullhornClient"] {
+	const [clientId, clientSecret] = [id.trim(), secret.trim()];
+	if (clientId === "" && clientSecret === "") return null;
+	if (clientId === "" || clientSecret === "") {
+		throw new InternalFailure(
+			"configuration",
+			"BULLHORN_CLIENT_ID and BULLHORN_CLIENT_SECRET go together: set both (the platform's Bullhorn API key) or neither",
+		);
+	}
+	return { id: clientId, secret: clientSecret };
 }
 
 function toOrigin(party: string): string {

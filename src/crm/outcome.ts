@@ -6,7 +6,12 @@
  */
 import { ApiError, type ErrorCode, type ErrorDetail } from "../errors/api-error.ts";
 import { InternalFailure, safeLogFields } from "../errors/failure.ts";
-import { CLERK_UNAVAILABLE, METADATA_FULL, ORGANIZATION_NOT_IN_CLERK } from "../errors/messages.ts";
+import {
+	BULLHORN_UNREACHABLE,
+	CLERK_UNAVAILABLE,
+	METADATA_FULL,
+	ORGANIZATION_NOT_IN_CLERK,
+} from "../errors/messages.ts";
 
 export interface FailureData {
 	/** What the client hears; absent: `500 INTERNAL_ERROR`. */
@@ -37,6 +42,9 @@ export const refused = <T>(
  */
 export const CLERK_RETRY_AFTER = { defaultSeconds: 10, maxSeconds: 60 };
 
+/** After Bullhorn failed past its retries: it asks for 1 s between tries, and it had three. */
+export const BULLHORN_RETRY_AFTER_SECONDS = 10;
+
 export function clerkRetryAfterSeconds(retryAfterMs: number | undefined): number {
 	if (retryAfterMs === undefined) return CLERK_RETRY_AFTER.defaultSeconds;
 	return Math.min(CLERK_RETRY_AFTER.maxSeconds, Math.max(1, Math.ceil(retryAfterMs / 1000)));
@@ -53,6 +61,10 @@ export function failureOf(error: unknown, retryAfterSeconds?: number): FailureDa
 	const log = error.logFields();
 	switch (error.kind) {
 		case "unavailable": {
+			if (error.upstream?.service === "bullhorn") {
+				const answer = { message: BULLHORN_UNREACHABLE, retryAfterSeconds: BULLHORN_RETRY_AFTER_SECONDS };
+				return { answer: { code: "UPSTREAM_UNAVAILABLE", ...answer }, log };
+			}
 			const seconds = retryAfterSeconds ?? clerkRetryAfterSeconds(error.upstream?.retryAfterMs);
 			return {
 				answer: { code: "UPSTREAM_UNAVAILABLE", message: CLERK_UNAVAILABLE, retryAfterSeconds: seconds },

@@ -14,26 +14,31 @@
 import { DurableObject } from "cloudflare:workers";
 import { CLERK_RETRY_POLICY, clerkOrganizationStore } from "../clerk/organization-store.ts";
 import { checkCloseApiKey } from "../close/close-client.ts";
-import { decryptApiKey, sealApiKey } from "../crypto/api-key-envelope.ts";
 import { type KeyRing, parseKeyRing } from "../crypto/key-ring.ts";
 import { InternalFailure, upstreamFailure } from "../errors/failure.ts";
 import {
+	BULLHORN_CLIENT_REFUSED,
+	BULLHORN_NO_CLIENT,
+	BULLHORN_RECONNECT,
+	BULLHORN_SIGN_IN_REFUSED,
 	CLOSE_REJECTED_KEY,
 	CLOSE_UNREACHABLE,
 	CLOSE_UNREACHABLE_ON_CHECK,
 	NOTHING_TO_CHECK,
 	TOO_MANY_WRITES,
 } from "../errors/messages.ts";
-import { failed, failureOf, type Outcome, refused, succeeded } from "./outcome.ts";
+import { type BrokerCall, BullhornBroker } from "./bullhorn-broker.ts";
+import { type FailureData, failed, failureOf, type Outcome, refused, succeeded } from "./outcome.ts";
 import {
 	healthAfterCheck,
 	healthOf,
 	METADATA_KEY,
 	needsSealing,
-	newRecord,
-	openKey,
+	newApiKeyRecord,
+	openSecret,
 	readRecord,
 	recordPatch,
+	resealed,
 	type Sealing,
 	sameConnection,
 	sealingOf,
@@ -41,8 +46,11 @@ import {
 } from "./record.ts";
 import {
 	BULLHORN_UNCHECKABLE,
+	type BullhornLoginForm,
+	type BullhornLoginRecord,
 	type ConnectionStatus,
 	type DisconnectResponse,
+	isBullhornLogin,
 	type Provider,
 	type SaveSettingsRequest,
 	type SaveSettingsResponse,
@@ -62,6 +70,10 @@ export interface OwnerSettings {
 	cacheTtlMs: number;
 	/** How long after it was read a copy may still answer a GET while Clerk is failing. */
 	staleIfErrorMs: number;
+	/** Where connecting a Bullhorn API user starts (BULLHORN_LOGIN_INFO_URL). */
+	bullhornLoginInfoUrl: string;
+	/** The platform's Bullhorn API key (BULLHORN_CLIENT_ID, BULLHORN_CLIENT_SECRET), or null. */
+	bullhornClient: { id: string; secret: string } | null;
 }
 
 export interface OwnerCall extends OwnerSettings {
@@ -70,18 +82,34 @@ export interface OwnerCall extends OwnerSettings {
 	now: number;
 }
 
-/** An organization's connected CRM, with the key in plaintext, for the caller to use and not keep. */
-export interface CrmCredential {
-	provider: Provider;
-	apiKey: string;
-	/** The shareable id of a Close key `api_<id>.<secret>`; null for other keys. */
-	apiKeyId: string | null;
+interface CredentialHealth {
 	/** Names this connection: pass it back to `reportRejected`. */
 	connectedAt: string;
 	/** `verified` or `rejected` as of the last check with the CRM (`checkedAt`); `unverified` if never checked. */
 	status: ConnectionStatus;
 	checkedAt: string | null;
 }
+
+/**
+ * An organization's connected CRM, for the caller to use and not keep: an API key in plaintext, or for a
+ * Bullhorn connection by API user, a live REST session (never its refresh token, password or secret).
+ */
+export type CrmCredential =
+	| (CredentialHealth & {
+			provider: Provider;
+			apiKey: string;
+			/** The shareable id of a Close key `api_<id>.<secret>`; null for other keys. */
+			apiKeyId: string | null;
+	  })
+	| (CredentialHealth & {
+			provider: "bullhorn";
+			apiUser: string;
+			/** The corporation's REST URL (ends in `/`); send `BhRestToken` with every call under it. */
+			restUrl: string;
+			bhRestToken: string;
+			/** When the session ends (ISO 8601); ask again before then, the same session comes back until near its end. */
+			expiresAt: string;
+	  });
 
 /** What re-sealing one record came to; only instance-wide failures are failures (they end the run). */
 export type ResealResult = {
@@ -128,6 +156,8 @@ export class CrmRecordOwner extends DurableObject<Env> {
 	#load: Promise<StoredRecord | null> | undefined;
 	/** Write attempts that passed their timeout and may still land at Clerk. */
 	readonly #abandoned = new Set<Promise<void>>();
+	/** The organization's Bullhorn session and its refresh tokens. */
+	readonly #bullhorn = new BullhornBroker(this.ctx.storage);
 
 	/** GET: the settings while fresh; else one Clerk read, shared; while Clerk fails, a stale copy if one is young enough. */
 	async read(call: OwnerCall): Promise<Outcome<SettingsResponse>> {
@@ -148,6 +178,7 @@ export class CrmRecordOwner extends DurableObject<Env> {
 		try {
 			const limited = this.#admitWrite(call.now);
 			if (limited) return limited;
+			if (!("apiKey" in request)) return await this.#connectBullhorn(call, request);
 			const keyRing = keyRingOf(call);
 			// The schema refuses verify for Bullhorn, so a verify reaching here is for Close.
 			const verified = request.verify === true;
@@ -162,8 +193,11 @@ export class CrmRecordOwner extends DurableObject<Env> {
 			}
 			const connectedAt = new Date(call.now).toISOString();
 			const connection = { ...request, connectedBy: request.userId, connectedAt, verified };
-			const record = await newRecord(call.orgId, connection, keyRing);
-			await this.#exclusive(() => this.#write(call, record));
+			const record = await newApiKeyRecord(call.orgId, connection, keyRing);
+			await this.#exclusive(async () => {
+				await this.#write(call, record);
+				this.#bullhorn.adopt(undefined);
+			});
 			return succeeded({
 				success: true,
 				provider: record.provider,
@@ -179,7 +213,10 @@ export class CrmRecordOwner extends DurableObject<Env> {
 		try {
 			const limited = this.#admitWrite(call.now);
 			if (limited) return limited;
-			await this.#exclusive(() => this.#write(call, null));
+			await this.#exclusive(async () => {
+				await this.#write(call, null);
+				this.#bullhorn.adopt(undefined);
+			});
 			return succeeded({ success: true, disconnected: true });
 		} catch (error) {
 			return failed(this.#failureData(error, call.now));
@@ -199,8 +236,12 @@ export class CrmRecordOwner extends DurableObject<Env> {
 			const keyRing = keyRingOf(call);
 			const checked = await this.#exclusive(() => this.#current(call));
 			if (!checked) return refused("NOT_FOUND", NOTHING_TO_CHECK);
+			if (isBullhornLogin(checked)) return await this.#exclusive(() => this.#checkBullhorn(call));
 			if (checked.provider !== "close") return refused("VALIDATION_ERROR", BULLHORN_UNCHECKABLE);
-			const check = await checkCloseApiKey(call.closeApiUrl, await openKey(checked, call.orgId, keyRing));
+			const check = await checkCloseApiKey(
+				call.closeApiUrl,
+				await openSecret(checked.apiKey, call.orgId, keyRing),
+			);
 			if (check.outcome === "unreachable") return closeUnreachable(CLOSE_UNREACHABLE_ON_CHECK, check.failure);
 			return await this.#exclusive(async () => {
 				const current = await this.#current(call);
@@ -227,12 +268,9 @@ export class CrmRecordOwner extends DurableObject<Env> {
 			return await this.#exclusive(async () => {
 				const current = await this.#current(call);
 				if (!current || current.connectedAt !== connectedAt) return succeeded(false);
+				if (isBullhornLogin(current)) return this.#bullhornSessionRefused(call, current);
 				if (healthOf(current).status === "rejected") return succeeded(true);
-				const limited = this.#admitWrite(call.now);
-				if (limited) return limited;
-				const health = healthAfterCheck(false, new Date(call.now).toISOString());
-				await this.#write(call, { ...current, ...health }, { [METADATA_KEY]: health });
-				return succeeded(true);
+				return this.#markRejected(call, current);
 			});
 		} catch (error) {
 			return failed(this.#failureData(error, call.now));
@@ -246,9 +284,10 @@ export class CrmRecordOwner extends DurableObject<Env> {
 			const fresh = this.#record && call.now - this.#record.readAt < call.cacheTtlMs;
 			const record = fresh ? (this.#record?.value ?? null) : await this.#sharedLoad(call);
 			if (!record) return succeeded(null);
+			if (isBullhornLogin(record)) return await this.#exclusive(() => this.#bullhornCredential(call));
 			return succeeded({
 				provider: record.provider,
-				apiKey: await openKey(record, call.orgId, keyRing),
+				apiKey: await openSecret(record.apiKey, call.orgId, keyRing),
 				apiKeyId: record.apiKeyId ?? null,
 				connectedAt: record.connectedAt,
 				...healthOf(record),
@@ -281,16 +320,15 @@ export class CrmRecordOwner extends DurableObject<Env> {
 				const sealing = sealingOf(record);
 				if (!record || !needsSealing(record, keyRing, sealPlaintext))
 					return succeeded({ outcome: "current", sealing });
-				let apiKey: string;
+				let next: StoredRecord;
 				try {
-					apiKey = await decryptApiKey(record, call.orgId, keyRing);
+					next = await resealed(record, call.orgId, keyRing);
 				} catch (error) {
 					if (error instanceof InternalFailure && error.kind === "key-does-not-open") {
 						return succeeded<ResealResult>({ outcome: "unopenable", sealing });
 					}
 					throw error;
 				}
-				const next = { ...record, apiKey: await sealApiKey(apiKey, call.orgId, keyRing) };
 				try {
 					await this.#write(call, next);
 				} catch (error) {
@@ -304,6 +342,109 @@ export class CrmRecordOwner extends DurableObject<Env> {
 		} catch (error) {
 			return failed(this.#failureData(error, call.now));
 		}
+	}
+
+	// ---- Bullhorn connections by API user --------------------------------------------------------------
+
+	/** POST for a Bullhorn API user: the login first (outside the queue), then the record, in it. */
+	async #connectBullhorn(
+		call: OwnerCall,
+		form: BullhornLoginForm & { userId: string },
+	): Promise<Outcome<SaveSettingsResponse>> {
+		const ownClient = form.clientId !== undefined;
+		if (!ownClient && !call.bullhornClient) return refused("VALIDATION_ERROR", BULLHORN_NO_CLIENT);
+		let login: Awaited<ReturnType<BullhornBroker["connect"]>>;
+		try {
+			login = await this.#bullhorn.connect(this.#brokerCall(call), form, form.userId);
+		} catch (error) {
+			return failed(connectFailure(error, ownClient));
+		}
+		await this.#exclusive(async () => {
+			await this.#write(call, login.record);
+			this.#bullhorn.adopt(login.session);
+		});
+		return succeeded({
+			success: true,
+			provider: "bullhorn",
+			connectedAt: login.record.connectedAt,
+			verified: true,
+		});
+	}
+
+	/** getCredential for a Bullhorn API user: the session held, or a new one (inside the queue). */
+	async #bullhornCredential(call: OwnerCall): Promise<Outcome<CrmCredential | null>> {
+		const record = await this.#current(call);
+		if (!record || !isBullhornLogin(record)) return this.credential(call);
+		try {
+			const session = await this.#bullhorn.session(this.#brokerCall(call), record);
+			return succeeded(bullhornCredential(record, session));
+		} catch (error) {
+			if (!isGrantRefused(error)) return failed(this.#failureData(error, call.now));
+			const marked = await this.#rejectedOnce(call, record);
+			if (!marked.ok) return marked;
+			return failed({
+				answer: { code: "VALIDATION_ERROR", message: BULLHORN_RECONNECT },
+				log: error.logFields(),
+			});
+		}
+	}
+
+	/** reportRejected for a Bullhorn API user: one new login; `true` only when Bullhorn refuses it. */
+	async #bullhornSessionRefused(call: OwnerCall, record: BullhornLoginRecord): Promise<Outcome<boolean>> {
+		try {
+			await this.#bullhorn.sessionRefused(this.#brokerCall(call), record);
+			return succeeded(false);
+		} catch (error) {
+			if (!isGrantRefused(error)) return failed(this.#failureData(error, call.now));
+			return this.#rejectedOnce(call, record);
+		}
+	}
+
+	/** The re-check for a Bullhorn API user: a new session and `ping`; the outcome written onto it. */
+	async #checkBullhorn(call: OwnerCall): Promise<Outcome<SettingsResponse>> {
+		const record = await this.#current(call);
+		if (!record) return refused("NOT_FOUND", NOTHING_TO_CHECK);
+		if (!isBullhornLogin(record)) return succeeded(settingsOf(record));
+		let accepted = true;
+		try {
+			await this.#bullhorn.check(this.#brokerCall(call), record);
+		} catch (error) {
+			const kind = error instanceof InternalFailure ? error.kind : undefined;
+			if (kind !== "grant-refused" && kind !== "session-refused")
+				return failed(this.#failureData(error, call.now));
+			accepted = false;
+		}
+		// The login may have stored the next refresh token: the record is read again (from the owner's copy).
+		const current = (await this.#current(call)) ?? record;
+		const health = healthAfterCheck(accepted, new Date(call.now).toISOString());
+		const next = { ...current, ...health };
+		await this.#write(call, next, { [METADATA_KEY]: health });
+		return succeeded(settingsOf(next));
+	}
+
+	/** Marks the connection `rejected` unless it is already: Bullhorn refused its refresh token. */
+	async #rejectedOnce(call: OwnerCall, record: BullhornLoginRecord): Promise<Outcome<boolean>> {
+		return healthOf(record).status === "rejected" ? succeeded(true) : this.#markRejected(call, record);
+	}
+
+	/** Writes `rejected` onto the connection (counted against the write limit). */
+	async #markRejected(call: OwnerCall, record: StoredRecord): Promise<Outcome<boolean>> {
+		const limited = this.#admitWrite(call.now);
+		if (limited) return limited;
+		const health = healthAfterCheck(false, new Date(call.now).toISOString());
+		await this.#write(call, { ...record, ...health }, { [METADATA_KEY]: health });
+		return succeeded(true);
+	}
+
+	#brokerCall(call: OwnerCall): BrokerCall {
+		return {
+			orgId: call.orgId,
+			now: call.now,
+			keyRing: keyRingOf(call),
+			loginInfoUrl: call.bullhornLoginInfoUrl,
+			platformClient: call.bullhornClient,
+			write: (next, patch) => this.#write(call, next, patch),
+		};
 	}
 
 	// ---- the queue ------------------------------------------------------------------------------------
@@ -348,7 +489,11 @@ export class CrmRecordOwner extends DurableObject<Env> {
 			this.#remember(error, call.now);
 			throw error;
 		}
-		const record = readRecord(metadata[METADATA_KEY]);
+		const read = readRecord(metadata[METADATA_KEY]);
+		const record =
+			read !== null && read !== "unreadable" && isBullhornLogin(read)
+				? this.#bullhorn.preferPending(read)
+				: read;
 		if (record === "unreadable") {
 			const failure = new InternalFailure(
 				"unreadable-record",
@@ -382,6 +527,7 @@ export class CrmRecordOwner extends DurableObject<Env> {
 		}
 		this.#failure = undefined;
 		this.#keep(next, call.now);
+		if (next && isBullhornLogin(next)) this.#bullhorn.written(next);
 	}
 
 	/** Waits for write attempts that may still land, within one Clerk call's budget; past it, 503. */
@@ -430,7 +576,7 @@ export class CrmRecordOwner extends DurableObject<Env> {
 
 	/** Clerk throttling or failing (past its retries), an unknown organization, an unreadable record. */
 	#remember(error: unknown, now: number): void {
-		if (!(error instanceof InternalFailure)) return;
+		if (!(error instanceof InternalFailure) || (error.upstream && error.upstream.service !== "clerk")) return;
 		if (error.kind === "unavailable") {
 			const waitMs = Math.min(LONGEST_BACKOFF_MS, error.upstream?.retryAfterMs ?? DEFAULT_BACKOFF_MS);
 			this.#failure = { error, until: now + waitMs };
@@ -488,6 +634,40 @@ function closeUnreachable<T>(message: string, failure: InternalFailure): Outcome
 		answer: { code: "UPSTREAM_UNAVAILABLE", message, retryAfterSeconds: CLOSE_RETRY_AFTER_SECONDS },
 		log: failure.logFields(),
 	});
+}
+
+const isGrantRefused = (error: unknown): error is InternalFailure =>
+	error instanceof InternalFailure && error.kind === "grant-refused";
+
+/** What refusing a Bullhorn connection request tells the admin, or the log. */
+function connectFailure(error: unknown, ownClient: boolean): FailureData {
+	const kind = error instanceof InternalFailure ? error.kind : undefined;
+	if (kind === "sign-in-refused")
+		return { answer: { code: "VALIDATION_ERROR", message: BULLHORN_SIGN_IN_REFUSED } };
+	if (kind === "client-refused" && ownClient) {
+		return { answer: { code: "VALIDATION_ERROR", message: BULLHORN_CLIENT_REFUSED } };
+	}
+	if (kind === "client-refused") {
+		const problem =
+			"Bullhorn refused the platform's client: check BULLHORN_CLIENT_ID and BULLHORN_CLIENT_SECRET";
+		return { log: new InternalFailure("configuration", problem).logFields() };
+	}
+	return failureOf(error);
+}
+
+function bullhornCredential(
+	record: BullhornLoginRecord,
+	session: { restUrl: string; bhRestToken: string; expiresAt: number },
+): CrmCredential {
+	return {
+		provider: "bullhorn",
+		apiUser: record.apiUser,
+		restUrl: session.restUrl,
+		bhRestToken: session.bhRestToken,
+		expiresAt: new Date(session.expiresAt).toISOString(),
+		connectedAt: record.connectedAt,
+		...healthOf(record),
+	};
 }
 
 let lastRing: { text: string | undefined; ring: KeyRing | null } | undefined;

@@ -9,7 +9,10 @@ import type { KeyRing } from "../crypto/key-ring.ts";
 import { InternalFailure } from "../errors/failure.ts";
 import { closeApiKeyId, maskApiKey, visibleLast4 } from "./api-key.ts";
 import {
+	type ApiKeyRecord,
+	type BullhornLoginRecord,
 	type ConnectionStatus,
+	isBullhornLogin,
 	type Provider,
 	type SettingsResponse,
 	STORED_RECORD_FIELDS,
@@ -63,9 +66,28 @@ export function healthAfterCheck(accepted: boolean, checkedAt: string): Health {
 		: { status: "rejected", checkedAt };
 }
 
-/** What GET shows of the stored record (never the key, nor its envelope). */
+/** What GET shows of the stored record (never a key, a token, a secret, nor their envelopes). */
 export function settingsOf(record: StoredRecord | null): SettingsResponse {
 	if (record === null) return NOT_CONNECTED;
+	const { status, checkedAt } = healthOf(record);
+	const health = {
+		...(record.connectedBy ? { connectedBy: record.connectedBy } : {}),
+		...(record.verifiedAt ? { verifiedAt: record.verifiedAt } : {}),
+		status,
+		...(checkedAt ? { checkedAt } : {}),
+	};
+	if (isBullhornLogin(record)) {
+		return {
+			connected: true,
+			provider: record.provider,
+			connectedAt: record.connectedAt,
+			// No key to show a part of: the connection is an API user's.
+			apiKeyMasked: maskApiKey(null),
+			apiUser: record.apiUser,
+			dataCenter: new URL(record.restUrl).hostname,
+			...health,
+		};
+	}
 	// Records written before apiKeyLast4 existed hold the plaintext key to derive it from; an
 	// envelope without apiKeyLast4 cannot be shown without decrypting, which GET never does.
 	const last4 =
@@ -74,22 +96,42 @@ export function settingsOf(record: StoredRecord | null): SettingsResponse {
 			: typeof record.apiKey === "string"
 				? visibleLast4(record.provider, record.apiKey)
 				: null;
-	const { status, checkedAt } = healthOf(record);
 	return {
 		connected: true,
 		provider: record.provider,
 		connectedAt: record.connectedAt,
 		apiKeyMasked: maskApiKey(last4),
 		...(record.apiKeyId ? { apiKeyId: record.apiKeyId } : {}),
-		...(record.connectedBy ? { connectedBy: record.connectedBy } : {}),
-		...(record.verifiedAt ? { verifiedAt: record.verifiedAt } : {}),
-		status,
-		...(checkedAt ? { checkedAt } : {}),
+		...health,
 	};
 }
 
-/** A new connection's record; its key sealed when a ring is set. */
-export async function newRecord(
+/** A secret as the record keeps it: sealed for the organization when a ring is set. */
+export async function sealSecret(value: string, orgId: string, keyRing: KeyRing | null) {
+	return keyRing ? await sealApiKey(value, orgId, keyRing) : value;
+}
+
+/**
+ * A secret the record keeps, in plaintext. With a key ring, a plaintext value is refused: anyone who can
+ * write Clerk metadata could have planted it, and sealed storage is what this deployment promised.
+ * Throws an InternalFailure (`plaintext-refused`, `key-does-not-open`).
+ */
+export async function openSecret(
+	value: ApiKeyRecord["apiKey"],
+	orgId: string,
+	keyRing: KeyRing | null,
+): Promise<string> {
+	if (keyRing && typeof value === "string") {
+		throw new InternalFailure(
+			"plaintext-refused",
+			"the stored CRM credential is in plaintext although CRM_ENCRYPTION_KEYS is set: refused; the organization's admin must reconnect the CRM",
+		);
+	}
+	return decryptApiKey({ apiKey: value }, orgId, keyRing ?? undefined);
+}
+
+/** A new connection's record by API key; the key sealed when a ring is set. */
+export async function newApiKeyRecord(
 	orgId: string,
 	connection: {
 		provider: Provider;
@@ -99,11 +141,11 @@ export async function newRecord(
 		verified: boolean;
 	},
 	keyRing: KeyRing | null,
-): Promise<StoredRecord> {
+): Promise<ApiKeyRecord> {
 	const { provider, apiKey, connectedAt, verified } = connection;
 	return {
 		provider,
-		apiKey: keyRing ? await sealApiKey(apiKey, orgId, keyRing) : apiKey,
+		apiKey: await sealSecret(apiKey, orgId, keyRing),
 		apiKeyLast4: visibleLast4(provider, apiKey),
 		apiKeyId: closeApiKeyId(provider, apiKey),
 		connectedAt,
@@ -114,47 +156,76 @@ export async function newRecord(
 	};
 }
 
-/**
- * The metadata patch that stores `record` (or removes it, for null). Clerk deep-merges metadata, so a
- * field left out would survive from an earlier record: every field is written, null where it has none.
- */
-export function recordPatch(record: StoredRecord | null): Record<string, unknown> {
-	if (record === null) return { [METADATA_KEY]: null };
+/** A new Bullhorn connection by API user, just logged in (so verified); its secrets sealed when a ring is set. */
+export async function newBullhornRecord(
+	orgId: string,
+	login: {
+		apiUser: string;
+		clientId: string;
+		/** The organization's own client secret; none when the platform's client signed in. */
+		clientSecret: string | null;
+		refreshToken: string;
+		oauthUrl: string;
+		restUrl: string;
+		connectedBy: string;
+		connectedAt: string;
+	},
+	keyRing: KeyRing | null,
+): Promise<BullhornLoginRecord> {
+	const { connectedAt } = login;
 	return {
-		[METADATA_KEY]: Object.fromEntries(STORED_RECORD_FIELDS.map((field) => [field, record[field] ?? null])),
+		provider: "bullhorn",
+		apiUser: login.apiUser,
+		clientId: login.clientId,
+		clientSecret: login.clientSecret === null ? null : await sealSecret(login.clientSecret, orgId, keyRing),
+		refreshToken: await sealSecret(login.refreshToken, orgId, keyRing),
+		oauthUrl: login.oauthUrl,
+		restUrl: login.restUrl,
+		connectedAt,
+		connectedBy: login.connectedBy,
+		verifiedAt: connectedAt,
+		status: "verified",
+		checkedAt: connectedAt,
 	};
 }
 
-/** Whether two reads of the record hold the same connection: saved at the same time, with the same key. */
-export function sameConnection(a: StoredRecord, b: StoredRecord): boolean {
-	return a.connectedAt === b.connectedAt && JSON.stringify(a.apiKey) === JSON.stringify(b.apiKey);
-}
-
 /**
- * The plaintext key of a stored record. With a key ring, a plaintext key is refused: anyone who can
- * write Clerk metadata could have planted it, and sealed storage is what this deployment promised.
- * Throws an InternalFailure (`plaintext-refused`, `key-does-not-open`).
+ * The metadata patch that stores `record` (or removes it, for null). Clerk deep-merges metadata, so a
+ * field left out would survive from an earlier record (of either shape): every field is written, null
+ * where it has none.
  */
-export async function openKey(record: StoredRecord, orgId: string, keyRing: KeyRing | null): Promise<string> {
-	if (keyRing && typeof record.apiKey === "string") {
-		throw new InternalFailure(
-			"plaintext-refused",
-			"the stored CRM key is in plaintext although CRM_ENCRYPTION_KEYS is set: refused; the organization's admin must reconnect the CRM",
-		);
-	}
-	return decryptApiKey(record, orgId, keyRing ?? undefined);
+export function recordPatch(record: StoredRecord | null): Record<string, unknown> {
+	if (record === null) return { [METADATA_KEY]: null };
+	const fields = record as Record<string, unknown>;
+	return {
+		[METADATA_KEY]: Object.fromEntries(STORED_RECORD_FIELDS.map((field) => [field, fields[field] ?? null])),
+	};
 }
 
 /**
- * What seals a record: the id of the key that sealed its envelope; `plaintext` for a key stored without
- * a ring; `unreadable` for something that is not a CRM record. Null when nothing is connected.
+ * Whether two reads of the record hold the same connection: saved at the same time, with the same key
+ * (or the same API user and client: a Bullhorn connection's refresh token changes with every refresh).
+ */
+export function sameConnection(a: StoredRecord, b: StoredRecord): boolean {
+	if (a.connectedAt !== b.connectedAt) return false;
+	if (isBullhornLogin(a) || isBullhornLogin(b)) {
+		return isBullhornLogin(a) && isBullhornLogin(b) && a.apiUser === b.apiUser && a.clientId === b.clientId;
+	}
+	return JSON.stringify(a.apiKey) === JSON.stringify(b.apiKey);
+}
+
+/**
+ * What seals a record: the id of the key that sealed its envelope (a Bullhorn connection's refresh token
+ * and client secret are sealed together); `plaintext` for a record stored without a ring; `unreadable`
+ * for something that is not a CRM record. Null when nothing is connected.
  */
 export type Sealing = { kid: string } | "plaintext" | "unreadable" | null;
 
 export function sealingOf(read: RecordRead): Sealing {
 	if (read === null || read === "unreadable") return read;
-	if (typeof read.apiKey === "string") return "plaintext";
-	return { kid: apiKeyEnvelopeSchema.parse(read.apiKey).kid };
+	const sealed = isBullhornLogin(read) ? read.refreshToken : read.apiKey;
+	if (typeof sealed === "string") return "plaintext";
+	return { kid: apiKeyEnvelopeSchema.parse(sealed).kid };
 }
 
 /** Whether a record is sealed with another key than the ring's current one (or is plaintext to seal). */
@@ -162,4 +233,20 @@ export function needsSealing(read: RecordRead, keyRing: KeyRing, sealPlaintext: 
 	const sealing = sealingOf(read);
 	if (sealing === "plaintext") return sealPlaintext;
 	return sealing !== null && typeof sealing === "object" && sealing.kid !== keyRing.primaryId;
+}
+
+/**
+ * The record with every secret it keeps opened and sealed again under the ring's current key. Throws a
+ * `key-does-not-open` InternalFailure when one does not open.
+ */
+export async function resealed(record: StoredRecord, orgId: string, keyRing: KeyRing): Promise<StoredRecord> {
+	// Plaintext is opened as it is: whether to seal it was the caller's decision (needsSealing).
+	const again = async (value: ApiKeyRecord["apiKey"]) =>
+		sealApiKey(await decryptApiKey({ apiKey: value }, orgId, keyRing), orgId, keyRing);
+	if (!isBullhornLogin(record)) return { ...record, apiKey: await again(record.apiKey) };
+	return {
+		...record,
+		refreshToken: await again(record.refreshToken),
+		clientSecret: record.clientSecret ? await again(record.clientSecret) : (record.clientSecret ?? null),
+	};
 }

@@ -65,8 +65,11 @@ export const BULLHORN_UNCHECKABLE =
 	"Bullhorn credentials cannot be checked with one request (Bullhorn signs in through OAuth)";
 export const BULLHORN_CANNOT_VERIFY = `${BULLHORN_UNCHECKABLE}; save without verify`;
 
-/** Body of `POST /api/v1/operations/crm/settings`. Unknown fields are refused, not ignored. */
-export const saveSettingsRequestSchema = z
+const notJsonObject = (issue: { code?: string }) =>
+	issue.code === "invalid_type" ? "Request body must be a JSON object" : undefined;
+
+/** The reference's form of `POST /api/v1/operations/crm/settings`: a provider and its API key. */
+export const apiKeyFormSchema = z
 	.strictObject(
 		{
 			provider: providerSchema,
@@ -74,7 +77,7 @@ export const saveSettingsRequestSchema = z
 			/** Check the key with the CRM before saving it (Close only). */
 			verify: z.optional(z.boolean({ error: "verify must be true or false" })),
 		},
-		{ error: (issue) => (issue.code === "invalid_type" ? "Request body must be a JSON object" : undefined) },
+		{ error: notJsonObject },
 	)
 	.check(
 		z.refine((body) => !(body.verify === true && body.provider === "bullhorn"), {
@@ -82,6 +85,70 @@ export const saveSettingsRequestSchema = z
 			message: BULLHORN_CANNOT_VERIFY,
 		}),
 	);
+export type ApiKeyForm = z.infer<typeof apiKeyFormSchema>;
+
+/** Longest Bullhorn user name, password, client id or client secret accepted (Bullhorn's are far shorter). */
+export const BULLHORN_FIELD_MAX_LENGTH = 256;
+const CONTROL = /\p{Cc}/u;
+
+/** A Bullhorn credential field: trimmed (a user name, a client id) or kept as typed (a password, a secret). */
+const bullhornField = (name: string, trimmed: boolean) =>
+	z.string({ error: (issue) => (missing(issue) ? `${name} is required` : `${name} must be a string`) }).check(
+		...(trimmed ? [z.trim()] : []),
+		z.minLength(1, `${name} must not be empty`),
+		z.maxLength(BULLHORN_FIELD_MAX_LENGTH, `${name} must be at most ${BULLHORN_FIELD_MAX_LENGTH} characters`),
+		z.refine((value) => !CONTROL.test(value), `${name} must not contain control characters`),
+	);
+
+/**
+ * Bullhorn's own form of the POST: the organization's Bullhorn API user, whose password signs in once
+ * and is never kept, and optionally the organization's own Bullhorn API key (`clientId` and
+ * `clientSecret`, both or neither); without them the platform's is used.
+ */
+export const bullhornLoginFormSchema = z
+	.strictObject(
+		{
+			provider: z.literal("bullhorn"),
+			username: bullhornField("username", true),
+			password: bullhornField("password", false),
+			clientId: z.optional(bullhornField("clientId", true)),
+			clientSecret: z.optional(bullhornField("clientSecret", false)),
+		},
+		{ error: notJsonObject },
+	)
+	.check(
+		z.refine((body) => (body.clientId === undefined) === (body.clientSecret === undefined), {
+			path: ["clientSecret"],
+			message: "clientId and clientSecret go together: give both (your own Bullhorn API key) or neither",
+		}),
+	);
+export type BullhornLoginForm = z.infer<typeof bullhornLoginFormSchema>;
+
+/** Whether a body means Bullhorn's own form: provider bullhorn, and an API user's fields rather than a key. */
+function isBullhornLoginForm(body: unknown): boolean {
+	if (typeof body !== "object" || body === null || Array.isArray(body)) return false;
+	const fields = body as Record<string, unknown>;
+	return (
+		fields.provider === "bullhorn" && !("apiKey" in fields) && ("username" in fields || "password" in fields)
+	);
+}
+
+/**
+ * Body of `POST /api/v1/operations/crm/settings`: the reference's form, or Bullhorn's own, told apart
+ * before validation so that each is refused in its own words. Unknown fields are refused, not ignored.
+ */
+export const saveSettingsRequestSchema = z.pipe(
+	z.unknown(),
+	z.transform((body, ctx): ApiKeyForm | BullhornLoginForm => {
+		const result = isBullhornLoginForm(body)
+			? z.safeParse(bullhornLoginFormSchema, body)
+			: z.safeParse(apiKeyFormSchema, body);
+		if (result.success) return result.data;
+		// The issues of the form that applies, as they are: each names its field.
+		for (const issue of result.error.issues) ctx.issues.push({ ...issue, input: body } as never);
+		return z.NEVER;
+	}),
+);
 export type SaveSettingsRequest = z.infer<typeof saveSettingsRequestSchema>;
 
 const isoTimestamp = z.string();
@@ -102,6 +169,9 @@ export const settingsResponseSchema = z.object({
 	connectedAt: z.optional(isoTimestamp),
 	apiKeyMasked: z.nullable(z.string()),
 	apiKeyId: z.optional(z.string()),
+	/** A Bullhorn connection by API user: that user's name, and the host of its data center's REST API. */
+	apiUser: z.optional(z.string()),
+	dataCenter: z.optional(z.string()),
 	connectedBy: z.optional(z.string()),
 	verifiedAt: z.optional(isoTimestamp),
 	status: z.optional(connectionStatusSchema),
@@ -126,26 +196,60 @@ export const disconnectResponseSchema = z.object({
 });
 export type DisconnectResponse = z.infer<typeof disconnectResponseSchema>;
 
-/**
- * The record kept at `private_metadata.crm`. Read leniently (older records may lack the newer fields);
- * written whole, every field present, so one deep-merging PATCH replaces any earlier record exactly.
- */
-export const storedRecordSchema = z.object({
-	provider: providerSchema,
-	/** Plaintext, or an AES-256-GCM envelope when `CRM_ENCRYPTION_KEYS` is set. */
-	apiKey: z.union([z.string(), apiKeyEnvelopeSchema]),
-	/** Null when the key is too short to show any of it. */
-	apiKeyLast4: z.optional(z.nullable(z.string())),
-	apiKeyId: z.optional(z.nullable(z.string())),
+/** Plaintext, or an AES-256-GCM envelope when `CRM_ENCRYPTION_KEYS` is set. */
+const secretValueSchema = z.union([z.string(), apiKeyEnvelopeSchema]);
+
+/** What every record holds about the connection: when, by whom, and its health. */
+const connectionFields = {
 	connectedAt: isoTimestamp,
 	connectedBy: z.optional(z.nullable(z.string())),
 	verifiedAt: z.optional(z.nullable(isoTimestamp)),
 	/** Absent in records saved before it existed: `verified` when `verifiedAt` is set, else `unverified`. */
 	status: z.optional(z.nullable(connectionStatusSchema)),
-	/** When the key was last checked with the CRM (on a verified save, a re-check or a reported rejection). */
+	/** When the credential was last checked with the CRM (on a verified save, a re-check or a reported rejection). */
 	checkedAt: z.optional(z.nullable(isoTimestamp)),
+};
+
+/** A connection by API key: Close's, or a Bullhorn key saved in the reference's form. */
+export const apiKeyRecordSchema = z.object({
+	provider: providerSchema,
+	apiKey: secretValueSchema,
+	/** Null when the key is too short to show any of it. */
+	apiKeyLast4: z.optional(z.nullable(z.string())),
+	apiKeyId: z.optional(z.nullable(z.string())),
+	...connectionFields,
 });
+export type ApiKeyRecord = z.infer<typeof apiKeyRecordSchema>;
+
+/**
+ * A Bullhorn connection by API user: what logging in again needs, never the password. The refresh token
+ * works once; each refresh stores the next one.
+ */
+export const bullhornLoginRecordSchema = z.object({
+	provider: z.literal("bullhorn"),
+	apiUser: z.string(),
+	/** The OAuth client: the organization's own (with its secret, sealed) or the platform's (no secret here). */
+	clientId: z.string(),
+	clientSecret: z.optional(z.nullable(secretValueSchema)),
+	refreshToken: secretValueSchema,
+	oauthUrl: z.string(),
+	restUrl: z.string(),
+	...connectionFields,
+});
+export type BullhornLoginRecord = z.infer<typeof bullhornLoginRecordSchema>;
+
+/**
+ * The record kept at `private_metadata.crm`. Read leniently (older records may lack the newer fields);
+ * written whole, every field of both shapes present, so one deep-merging PATCH replaces any earlier
+ * record exactly, whatever its shape.
+ */
+export const storedRecordSchema = z.union([apiKeyRecordSchema, bullhornLoginRecordSchema]);
 export type StoredRecord = z.infer<typeof storedRecordSchema>;
 
+export const isBullhornLogin = (record: StoredRecord): record is BullhornLoginRecord =>
+	"refreshToken" in record;
+
 /** Every field a record may hold; a save writes each of them, `null` where it has no value. */
-export const STORED_RECORD_FIELDS = Object.keys(storedRecordSchema.shape) as (keyof StoredRecord)[];
+export const STORED_RECORD_FIELDS = [
+	...new Set([...Object.keys(apiKeyRecordSchema.shape), ...Object.keys(bullhornLoginRecordSchema.shape)]),
+];

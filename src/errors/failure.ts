@@ -21,7 +21,15 @@ export type FailureKind =
 	/** A sealed key does not open: a key id the ring lacks, another organization's envelope, tampering. */
 	| "key-does-not-open"
 	/** A plaintext key is stored although `CRM_ENCRYPTION_KEYS` is set: it may have been planted. */
-	| "plaintext-refused";
+	| "plaintext-refused"
+	/** Bullhorn's sign-in gave no code: a wrong username or password, or terms not yet accepted. */
+	| "sign-in-refused"
+	/** Bullhorn refused the OAuth client: an unknown client id, or a wrong secret (`invalid_client`). */
+	| "client-refused"
+	/** Bullhorn refused a refresh token or code (`invalid_grant`): used, revoked or expired. */
+	| "grant-refused"
+	/** Bullhorn refused a REST session (`BhRestToken`): 401. */
+	| "session-refused";
 
 const LOG_MESSAGE: Record<FailureKind, string> = {
 	configuration: "configuration error",
@@ -32,6 +40,10 @@ const LOG_MESSAGE: Record<FailureKind, string> = {
 	"unreadable-record": "unreadable stored record",
 	"key-does-not-open": "stored key does not open",
 	"plaintext-refused": "plaintext key refused",
+	"sign-in-refused": "upstream refused",
+	"client-refused": "upstream refused",
+	"grant-refused": "upstream refused",
+	"session-refused": "upstream refused",
 };
 
 /** What a call to an outside service came to, for the log. */
@@ -79,7 +91,10 @@ export class InternalFailure extends Error {
  * throw upstreamFailure("unavailable", "clerk", "HTTP 503", { status: 503, attempts: 3 });
  */
 export function upstreamFailure(
-	kind: Extract<FailureKind, "unavailable" | "upstream" | "not-found" | "too-large">,
+	kind: Exclude<
+		FailureKind,
+		"configuration" | "unreadable-record" | "key-does-not-open" | "plaintext-refused"
+	>,
 	service: string,
 	reason: string,
 	details: Omit<UpstreamDetails, "service">,

@@ -28,6 +28,17 @@ export const CLOSE_UNREACHABLE =
 export const METADATA_FULL =
 	"Clerk refused the change: the organization's private metadata would exceed Clerk's 8 KB limit. Nothing was changed.";
 
+export const BULLHORN_UNREACHABLE =
+	"Bullhorn could not be reached, or is throttling requests; nothing was changed. Try again after Retry-After seconds.";
+export const BULLHORN_SIGN_IN_REFUSED =
+	"Bullhorn refused the sign-in: the username or password is wrong, or the API user has not yet accepted Bullhorn's terms of service (sign in to Bullhorn once with it and accept them). Nothing was saved.";
+export const BULLHORN_CLIENT_REFUSED =
+	"Bullhorn refused the client id or client secret (your organization's Bullhorn API key). Nothing was saved.";
+export const BULLHORN_NO_CLIENT =
+	"This platform has no Bullhorn API key of its own: give your organization's Bullhorn API key as clientId and clientSecret.";
+export const BULLHORN_RECONNECT =
+	"Bullhorn refused the connection's stored sign-in (its refresh token no longer works): an admin must connect Bullhorn again.";
+
 export const CLOSE_UNREACHABLE_ON_CHECK =
 	"Close could not be reached to check the API key; the connection's status was not changed. Try again shortly.";
 export const NOTHING_TO_CHECK = "No CRM is connected to this organization: there is no key to check";

@@ -2,12 +2,16 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type * as z from "zod/mini";
 import {
-	saveBullhornRequestDoc,
+	saveBullhornApiKeyRequestDoc,
+	saveBullhornApiUserOwnClientRequestDoc,
+	saveBullhornApiUserRequestDoc,
 	saveCloseRequestDoc,
 	settingsResponseDoc,
 } from "../../scripts/openapi/schema-docs.ts";
 import {
 	API_KEY_MAX_BYTES,
+	apiKeyFormSchema,
+	bullhornLoginFormSchema,
 	type SettingsResponse,
 	saveSettingsRequestSchema,
 	settingsResponseSchema,
@@ -136,7 +140,7 @@ describe("the document's SaveCrmSettingsRequest", () => {
 		const forms = ((schemas.SaveCrmSettingsRequest?.oneOf ?? []) as { $ref: string }[]).map(
 			({ $ref }) => schemas[$ref.split("/").pop() ?? ""] as Json,
 		);
-		expect(forms).toHaveLength(2);
+		expect(forms).toHaveLength(4);
 		for (const form of forms) {
 			const properties = form.properties as Record<string, { const?: unknown; examples?: unknown[] }>;
 			const fromFieldExamples = Object.fromEntries(
@@ -153,10 +157,31 @@ describe("the document's SaveCrmSettingsRequest", () => {
 		}
 	});
 
-	it("has one form per provider, each the server's fields", () => {
-		const fields = Object.keys(saveSettingsRequestSchema.shape).sort();
-		expect(Object.keys(saveCloseRequestDoc.shape).sort()).toEqual(fields);
-		expect(Object.keys(saveBullhornRequestDoc.shape).sort()).toEqual(fields);
+	it("has one form per way to connect, each the server's fields", () => {
+		const keyFields = Object.keys(apiKeyFormSchema.shape).sort();
+		expect(Object.keys(saveCloseRequestDoc.shape).sort()).toEqual(keyFields);
+		expect(Object.keys(saveBullhornApiKeyRequestDoc.shape).sort()).toEqual(keyFields);
+		const userFields = Object.keys(bullhornLoginFormSchema.shape).sort();
+		expect(Object.keys(saveBullhornApiUserOwnClientRequestDoc.shape).sort()).toEqual(userFields);
+		expect(Object.keys(saveBullhornApiUserRequestDoc.shape).sort()).toEqual(
+			userFields.filter((field) => field !== "clientId" && field !== "clientSecret"),
+		);
+	});
+
+	it.each([
+		[{ provider: "bullhorn", username: "acme.api", password: " pass word " }, true],
+		[{ provider: "bullhorn", username: "acme.api", password: "pw", clientId: "id", clientSecret: "s" }, true],
+		[{ provider: "bullhorn", username: "acme.api", password: "pw", clientId: "id" }, false],
+		[{ provider: "bullhorn", username: "acme.api", password: "pw", clientSecret: "s" }, false],
+		[{ provider: "bullhorn", username: "  ", password: "pw" }, false],
+		[{ provider: "bullhorn", username: "acme.api", password: "" }, false],
+		[{ provider: "bullhorn", username: "acme.api", password: "pw\u0000" }, false],
+		[{ provider: "bullhorn", username: "acme.api", password: "pw", apiKey: "k" }, false],
+		[{ provider: "close", username: "acme.api", password: "pw" }, false],
+		[{ provider: "bullhorn", username: "a".repeat(257), password: "pw" }, false],
+	])("agrees with the server on Bullhorn's form: %j → %s", (body, accepted) => {
+		expect(serverAccepts(body)).toBe(accepted);
+		expect(documentAccepts(body)).toBe(accepted);
 	});
 });
 
