@@ -337,6 +337,34 @@ describe("the key-rotation job", () => {
 		expect(calls).toEqual(["GET", "GET", "PATCH record", "PATCH null"]);
 	});
 
+	it("re-seals a Bullhorn connection's refresh token and client secret together", async () => {
+		const { clerk, url } = ownClerk();
+		const orgId = newOrgId();
+		const oldRing = parseKeyRing(OLD);
+		if (!oldRing) throw new Error("test ring");
+		const record = {
+			provider: "bullhorn",
+			apiUser: "acme.api",
+			clientId: "acme-client",
+			clientSecret: await sealApiKey("acme-client-secret", orgId, oldRing),
+			refreshToken: await sealApiKey("5:refresh-token-0001", orgId, oldRing),
+			oauthUrl: "https://auth-west.bullhornstaffing.com/oauth",
+			restUrl: "https://rest-west.bullhornstaffing.com/rest-services",
+			connectedAt: "2026-01-15T10:30:00.000Z",
+			status: "verified",
+		};
+		await organizationWith(clerk, record, orgId);
+		await cronRun({ CLERK_API_URL: url, CRM_ENCRYPTION_KEYS: ROTATED });
+		const crm = crmOf(clerk, orgId) as Record<string, unknown>;
+		expect(crm).toEqual({
+			...record,
+			clientSecret: expect.objectContaining({ kid: "k2026" }),
+			refreshToken: expect.objectContaining({ kid: "k2026" }),
+		});
+		expect(await decryptApiKey({ apiKey: crm.refreshToken }, orgId, ROTATED)).toBe("5:refresh-token-0001");
+		expect(await decryptApiKey({ apiKey: crm.clientSecret }, orgId, ROTATED)).toBe("acme-client-secret");
+	});
+
 	it("seals legacy plaintext records too when CRM_ROTATION_SEAL_PLAINTEXT is true, and only then", async () => {
 		const { clerk, url } = ownClerk();
 		const record = {
