@@ -6,7 +6,7 @@ import { settingsRoutes } from "./crm/routes.ts";
 import { handleError, handleNotFound } from "./errors/handler.ts";
 import { healthRoutes } from "./health/routes.ts";
 import { TrieHono } from "./http/hono.ts";
-import { corsMethodsOf, HEALTH, OPENAPI, type PathMethods, SETTINGS, VERIFY } from "./http/paths.ts";
+import { corsMethodsOf, HEALTH, HISTORY, OPENAPI, type PathMethods, SETTINGS, VERIFY } from "./http/paths.ts";
 import { requestLog } from "./log.ts";
 import { openApiRoutes } from "./openapi/routes.ts";
 import { services } from "./services.ts";
@@ -33,7 +33,9 @@ export function newApp() {
 	app.route(OPENAPI.path, openApiRoutes);
 
 	// Scoped to the settings paths, so an OPTIONS to a path the API lacks is a 404, not a preflight answer.
-	for (const path of [SETTINGS, VERIFY]) app.use(path.path, services(), corsForAuthorizedParties(path));
+	for (const path of [SETTINGS, VERIFY, HISTORY]) {
+		app.use(path.path, services(), corsForAuthorizedParties(path));
+	}
 	app.route(SETTINGS.path, settingsRoutes);
 
 	app.notFound(handleNotFound);

@@ -273,6 +273,39 @@ describe("each documented response of the re-check, as the Worker sends it", () 
 	});
 });
 
+describe("each documented response of the history, as the Worker sends it", () => {
+	const history = (options: CallOptions = {}, method = "GET") =>
+		call(settingsRequest(method, { ...options, url: `${SETTINGS_URL}/history` }), options.env);
+
+	it("200 with the events, 400 for a bad query, 403 for a member, 500 for a broken configuration", async () => {
+		const orgId = await newOrganization();
+		const token = await tokenFor(orgId, { userId: "user_docs" });
+		await settings("POST", { token, body: { provider: "close", apiKey: GOOD_CLOSE_API_KEY } });
+		const page = await history({ token });
+		expect(page.status).toBe(200);
+		expect((page.body as { events: { type: string }[] }).events.map((event) => event.type)).toEqual([
+			"connected",
+		]);
+		expect(
+			(
+				await call(
+					new Request(`${SETTINGS_URL}/history?limit=0`, { headers: { Authorization: `Bearer ${token}` } }),
+				)
+			).status,
+		).toBe(400);
+		expect((await history({ token: await tokenFor(orgId, { role: "org:member" }) })).status).toBe(403);
+		expect((await history({ token, env: { CLERK_JWT_KEY: "not a key" } })).status).toBe(500);
+	});
+
+	it("204 for a CORS preflight, 500 for one when the configuration is broken", async () => {
+		const headers = { Origin: "https://app.example.com", "Access-Control-Request-Method": "GET" };
+		expect((await history({ headers }, "OPTIONS")).status).toBe(204);
+		expect(
+			(await history({ headers, env: { CLERK_AUTHORIZED_PARTIES: "not an origin" } }, "OPTIONS")).status,
+		).toBe(500);
+	});
+});
+
 describe("this file", () => {
 	it("received every response the document declares", () => {
 		const declared = Object.entries(document.paths).flatMap(([path, item]) =>

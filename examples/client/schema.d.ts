@@ -72,6 +72,36 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/operations/crm/settings/history": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your own ID for the request, echoed in the `X-Request-Id` response header and an error body's `requestId` when it is well formed: 1–128 characters, each a letter, digit, `_`, `-` or `=`. Any other value is not refused: the request goes ahead under a generated ID, as when the header is absent.
+                 * @example checkout-7f3a9c
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Audit history
+         * @description The organization's CRM connection events, newest first: who connected, replaced or disconnected which connection, and when its health changed — the same events the platform receives on its queue. Kept for the last 1,000 events and at most a year. Needs a role that may change CRM settings. `HEAD` on this path answers as `GET` does — same status and headers — without a body.
+         */
+        get: operations["getCrmHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        /**
+         * CORS preflight
+         * @description Answered for browsers; the `Access-Control-Allow-*` headers are present only for the front-end origins the deployment allows. With no origins configured, a plain answer with `Allow` and no `Access-Control-*` header.
+         */
+        options: operations["preflightCrmHistory"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/health": {
         parameters: {
             query?: never;
@@ -323,9 +353,8 @@ export interface components {
             /**
              * @description The connection's health: `verified` — the CRM accepted the key at the last check; `unverified` — never checked (saved without `verify`, and every Bullhorn key); `rejected` — the CRM refused the key at the last check, or a platform service using the key reported a 401/403 from the CRM. A rejected connection stays connected until an admin reconnects or disconnects it. Re-check with `POST /api/v1/operations/crm/settings/verify`.
              * @example verified
-             * @enum {string}
              */
-            status?: "verified" | "unverified" | "rejected";
+            status?: components["schemas"]["CrmConnectionStatus"];
             /**
              * @description ISO-8601 timestamp of the last check of the key with the CRM (a verified save, a re-check, a reported rejection). Absent when never checked.
              * @example 2024-01-15T10:30:00.000Z
@@ -395,6 +424,160 @@ export interface components {
              * @constant
              */
             disconnected: true;
+        };
+        /**
+         * @description A connection's health: `verified` (the CRM accepted the credential at the last check), `unverified` (never checked), `rejected` (the CRM refused it at the last check, or a platform service reported a refusal).
+         * @enum {string}
+         */
+        CrmConnectionStatus: "verified" | "unverified" | "rejected";
+        /**
+         * @description A page of the organization's CRM connection events, newest first.
+         * @example {
+         *       "events": [
+         *         {
+         *           "id": "org_2abcdefghijklmnopqrstuvwxyz-2",
+         *           "seq": 2,
+         *           "type": "replaced",
+         *           "orgId": "org_2abcdefghijklmnopqrstuvwxyz",
+         *           "provider": "close",
+         *           "at": "2024-01-15T10:30:00.000Z",
+         *           "by": {
+         *             "userId": "user_2abcdefghijklmnopqrstuvwxyz"
+         *           },
+         *           "connection": {
+         *             "provider": "close",
+         *             "connectedAt": "2024-01-15T10:30:00.000Z",
+         *             "apiKeyId": "api_7b8KOSMa0OevK9qJvT6F9s"
+         *           },
+         *           "previous": {
+         *             "provider": "close",
+         *             "connectedAt": "2024-01-10T09:00:00.000Z",
+         *             "apiKeyId": "api_4fOldKey0000000000000"
+         *           }
+         *         }
+         *       ],
+         *       "nextCursor": null
+         *     }
+         */
+        CrmEventHistory: {
+            /** @description The events of this page, newest first. */
+            events: components["schemas"]["CrmEvent"][];
+            /** @description Pass as `?cursor=` for the next (older) page; null on the last page. */
+            nextCursor: string | null;
+        };
+        /**
+         * @description One acknowledged change of the organization's CRM connection: never a key, token, password or secret. The platform's services receive the same events on the `crm-events` queue.
+         * @example {
+         *       "id": "org_2abcdefghijklmnopqrstuvwxyz-2",
+         *       "seq": 2,
+         *       "type": "replaced",
+         *       "orgId": "org_2abcdefghijklmnopqrstuvwxyz",
+         *       "provider": "close",
+         *       "at": "2024-01-15T10:30:00.000Z",
+         *       "by": {
+         *         "userId": "user_2abcdefghijklmnopqrstuvwxyz"
+         *       },
+         *       "connection": {
+         *         "provider": "close",
+         *         "connectedAt": "2024-01-15T10:30:00.000Z",
+         *         "apiKeyId": "api_7b8KOSMa0OevK9qJvT6F9s"
+         *       },
+         *       "previous": {
+         *         "provider": "close",
+         *         "connectedAt": "2024-01-10T09:00:00.000Z",
+         *         "apiKeyId": "api_4fOldKey0000000000000"
+         *       }
+         *     }
+         */
+        CrmEvent: {
+            /**
+             * @description The event's id, the same on every delivery: deduplicate by it.
+             * @example org_2abcdefghijklmnopqrstuvwxyz-2
+             */
+            id: string;
+            /**
+             * @description The organization's event number (1, 2, 3…): order by it, and tell a gap.
+             * @example 2
+             */
+            seq: number;
+            /**
+             * @description `connected` (nothing was connected), `replaced` (a save over a connection), `disconnected`, or `health_changed` (the connection's `status` changed: a re-check, a reported rejection, Bullhorn refusing its stored sign-in).
+             * @example replaced
+             * @enum {string}
+             */
+            type: "connected" | "replaced" | "disconnected" | "health_changed";
+            /**
+             * @description The Clerk organization.
+             * @example org_2abcdefghijklmnopqrstuvwxyz
+             */
+            orgId: string;
+            provider: components["schemas"]["CrmProvider"];
+            /**
+             * @description When the change was acknowledged (ISO 8601, UTC).
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            at: string;
+            by: components["schemas"]["CrmEventActor"];
+            connection: components["schemas"]["CrmEventConnection"];
+            /** @description For `replaced`: the connection it replaced. */
+            previous?: components["schemas"]["CrmEventConnection"];
+            /**
+             * @description For `health_changed`: the status before and after; `reconnectNeeded` when Bullhorn refused the stored sign-in (an admin must connect again).
+             * @example {
+             *       "from": "verified",
+             *       "to": "rejected"
+             *     }
+             */
+            health?: {
+                from: components["schemas"]["CrmConnectionStatus"];
+                to: components["schemas"]["CrmConnectionStatus"];
+                /** @constant */
+                reconnectNeeded?: true;
+            };
+        };
+        /**
+         * @description Who made the change: an admin (`userId`), a platform service through the RPC entrypoint (`service`: its method), or a job.
+         * @example {
+         *       "userId": "user_2abcdefghijklmnopqrstuvwxyz"
+         *     }
+         * @example {
+         *       "service": "reportRejected"
+         *     }
+         */
+        CrmEventActor: {
+            userId: string;
+        } | {
+            /** @enum {string} */
+            service: "getCredential" | "reportRejected";
+        } | {
+            /** @constant */
+            job: "rotation";
+        };
+        /**
+         * @description Which connection: what an admin recognizes it by, nothing secret.
+         * @example {
+         *       "provider": "close",
+         *       "connectedAt": "2024-01-15T10:30:00.000Z",
+         *       "apiKeyId": "api_7b8KOSMa0OevK9qJvT6F9s"
+         *     }
+         */
+        CrmEventConnection: {
+            provider: components["schemas"]["CrmProvider"];
+            /**
+             * @description When the connection was made: with the provider, it names the connection.
+             * @example 2024-01-15T10:30:00.000Z
+             */
+            connectedAt: string;
+            /**
+             * @description A Close key's shareable id (`api_…`); null for other keys.
+             * @example api_7b8KOSMa0OevK9qJvT6F9s
+             */
+            apiKeyId?: string | null;
+            /**
+             * @description A Bullhorn connection's API user.
+             * @example acme.api
+             */
+            apiUser?: string;
         };
         /** @description The body of every error response. */
         ErrorBody: {
@@ -793,6 +976,69 @@ export interface operations {
         };
     };
     preflightCrmVerify: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your own ID for the request, echoed in the `X-Request-Id` response header and an error body's `requestId` when it is well formed: 1–128 characters, each a letter, digit, `_`, `-` or `=`. Any other value is not refused: the request goes ahead under a generated ID, as when the header is absent.
+                 * @example checkout-7f3a9c
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Preflight answered. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getCrmHistory: {
+        parameters: {
+            query?: {
+                /** @description How many events, from 1 to 100; 20 when absent. */
+                limit?: string;
+                /** @description The `nextCursor` of the page before, for the next (older) page. */
+                cursor?: string;
+            };
+            header?: {
+                /**
+                 * @description Your own ID for the request, echoed in the `X-Request-Id` response header and an error body's `requestId` when it is well formed: 1–128 characters, each a letter, digit, `_`, `-` or `=`. Any other value is not refused: the request goes ahead under a generated ID, as when the header is absent.
+                 * @example checkout-7f3a9c
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The events, newest first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CrmEventHistory"];
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    preflightCrmHistory: {
         parameters: {
             query?: never;
             header?: {

@@ -3,7 +3,9 @@
  * responses it may answer. Schemas, error responses and headers are referenced from `components`.
  */
 import { SETTINGS_PATH, VERIFY_PATH } from "../../src/crm/routes.ts";
+import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT } from "../../src/crm/schemas.ts";
 import { HEALTH_PATH } from "../../src/health/routes.ts";
+import { HISTORY } from "../../src/http/paths.ts";
 import { MAX_BODY_BYTES } from "../../src/middleware/json-body.ts";
 import { OPENAPI_PATH } from "../../src/openapi/routes.ts";
 
@@ -175,6 +177,42 @@ export function operationPaths() {
 				},
 			},
 			options: preflight("preflightCrmVerify"),
+		},
+		[HISTORY.path]: {
+			parameters: [{ $ref: "#/components/parameters/RequestId" }],
+			get: {
+				tags: ["CRM settings"],
+				operationId: "getCrmHistory",
+				summary: "Audit history",
+				description:
+					"The organization's CRM connection events, newest first: who connected, replaced or disconnected which " +
+					"connection, and when its health changed — the same events the platform receives on its queue. Kept for the " +
+					"last 1,000 events and at most a year. Needs a role that may change CRM settings." +
+					HEAD_TOO,
+				parameters: [
+					{
+						name: "limit",
+						in: "query",
+						required: false,
+						description: `How many events, from 1 to ${HISTORY_MAX_LIMIT}; ${HISTORY_DEFAULT_LIMIT} when absent.`,
+						schema: { type: "string", pattern: "^[0-9]{1,3}$", examples: ["20"] },
+					},
+					{
+						name: "cursor",
+						in: "query",
+						required: false,
+						description: "The `nextCursor` of the page before, for the next (older) page.",
+						schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,40}$" },
+					},
+				],
+				responses: {
+					200: ok("The events, newest first.", "CrmEventHistory"),
+					400: responseRef("ValidationError"),
+					403: responseRef("Forbidden"),
+					500: responseRef("InternalError"),
+				},
+			},
+			options: preflight("preflightCrmHistory"),
 		},
 		[HEALTH_PATH]: {
 			get: {

@@ -6,8 +6,15 @@
  */
 import * as z from "zod/mini";
 import {
+	crmEventSchema,
+	eventActorSchema,
+	eventConnectionSchema,
+	historyResponseSchema,
+} from "../../src/crm/events.ts";
+import {
 	API_KEY_MAX_BYTES,
 	BULLHORN_FIELD_MAX_LENGTH,
+	connectionStatusSchema,
 	disconnectResponseSchema,
 	NOT_IN_API_KEY,
 	providerSchema,
@@ -368,6 +375,95 @@ schemaDocs.add(disconnectResponseSchema.shape.success, {
 });
 schemaDocs.add(disconnectResponseSchema.shape.disconnected, {
 	description: "Confirms the CRM has been disconnected. Always true for successful responses.",
+});
+
+const EXAMPLE_EVENT = {
+	id: "org_2abcdefghijklmnopqrstuvwxyz-2",
+	seq: 2,
+	type: "replaced",
+	orgId: "org_2abcdefghijklmnopqrstuvwxyz",
+	provider: "close",
+	at: CONNECTED_AT,
+	by: { userId: "user_2abcdefghijklmnopqrstuvwxyz" },
+	connection: { provider: "close", connectedAt: CONNECTED_AT, apiKeyId: "api_7b8KOSMa0OevK9qJvT6F9s" },
+	previous: {
+		provider: "close",
+		connectedAt: "2024-01-10T09:00:00.000Z",
+		apiKeyId: "api_4fOldKey0000000000000",
+	},
+};
+schemaDocs.add(connectionStatusSchema, {
+	id: "CrmConnectionStatus",
+	description:
+		"A connection's health: `verified` (the CRM accepted the credential at the last check), `unverified` (never checked), " +
+		"`rejected` (the CRM refused it at the last check, or a platform service reported a refusal).",
+});
+schemaDocs.add(historyResponseSchema, {
+	id: "CrmEventHistory",
+	description: "A page of the organization's CRM connection events, newest first.",
+	examples: [{ events: [EXAMPLE_EVENT], nextCursor: null }],
+});
+schemaDocs.add(historyResponseSchema.shape.events, { description: "The events of this page, newest first." });
+schemaDocs.add(historyResponseSchema.shape.nextCursor, {
+	description: "Pass as `?cursor=` for the next (older) page; null on the last page.",
+});
+schemaDocs.add(crmEventSchema, {
+	id: "CrmEvent",
+	description:
+		"One acknowledged change of the organization's CRM connection: never a key, token, password or secret. " +
+		"The platform's services receive the same events on the `crm-events` queue.",
+	examples: [EXAMPLE_EVENT],
+});
+schemaDocs.add(crmEventSchema.shape.id, {
+	description: "The event's id, the same on every delivery: deduplicate by it.",
+	examples: [EXAMPLE_EVENT.id],
+});
+schemaDocs.add(crmEventSchema.shape.seq, {
+	description: "The organization's event number (1, 2, 3…): order by it, and tell a gap.",
+	examples: [2],
+});
+schemaDocs.add(crmEventSchema.shape.type, {
+	description:
+		"`connected` (nothing was connected), `replaced` (a save over a connection), `disconnected`, or " +
+		"`health_changed` (the connection's `status` changed: a re-check, a reported rejection, Bullhorn refusing its stored sign-in).",
+	examples: ["replaced"],
+});
+schemaDocs.add(crmEventSchema.shape.orgId, {
+	description: "The Clerk organization.",
+	examples: [EXAMPLE_EVENT.orgId],
+});
+schemaDocs.add(crmEventSchema.shape.at, {
+	description: "When the change was acknowledged (ISO 8601, UTC).",
+	examples: [CONNECTED_AT],
+});
+schemaDocs.add(eventActorSchema, {
+	id: "CrmEventActor",
+	description:
+		"Who made the change: an admin (`userId`), a platform service through the RPC entrypoint (`service`: its method), or a job.",
+	examples: [{ userId: "user_2abcdefghijklmnopqrstuvwxyz" }, { service: "reportRejected" }],
+});
+schemaDocs.add(eventConnectionSchema, {
+	id: "CrmEventConnection",
+	description: "Which connection: what an admin recognizes it by, nothing secret.",
+	examples: [EXAMPLE_EVENT.connection],
+});
+schemaDocs.add(eventConnectionSchema.shape.connectedAt, {
+	description: "When the connection was made: with the provider, it names the connection.",
+	examples: [CONNECTED_AT],
+});
+schemaDocs.add(eventConnectionSchema.shape.apiKeyId, {
+	description: "A Close key's shareable id (`api_…`); null for other keys.",
+	examples: ["api_7b8KOSMa0OevK9qJvT6F9s"],
+});
+schemaDocs.add(eventConnectionSchema.shape.apiUser, {
+	description: "A Bullhorn connection's API user.",
+	examples: ["acme.api"],
+});
+schemaDocs.add(crmEventSchema.shape.previous, { description: "For `replaced`: the connection it replaced." });
+schemaDocs.add(crmEventSchema.shape.health, {
+	description:
+		"For `health_changed`: the status before and after; `reconnectNeeded` when Bullhorn refused the stored sign-in (an admin must connect again).",
+	examples: [{ from: "verified", to: "rejected" }],
 });
 
 schemaDocs.add(errorBodySchema, {

@@ -28,8 +28,13 @@ import {
 	TOO_MANY_WRITES,
 } from "../errors/messages.ts";
 import { type BrokerCall, BullhornBroker } from "./bullhorn-broker.ts";
+import { EventLog, type HistoryPage } from "./event-log.ts";
+import type { CrmEvent, EventActor, EventConnection } from "./events.ts";
 import { type FailureData, failed, failureOf, type Outcome, refused, succeeded } from "./outcome.ts";
 import {
+	connectionOf,
+	connectionOfSettings,
+	type Health,
 	healthAfterCheck,
 	healthOf,
 	METADATA_KEY,
@@ -80,6 +85,8 @@ export interface OwnerCall extends OwnerSettings {
 	orgId: string;
 	/** The Worker's clock at the call. */
 	now: number;
+	/** Who asks: an admin's session, or a platform Worker's RPC method (the events say who changed what). */
+	by: EventActor;
 }
 
 interface CredentialHealth {
@@ -124,6 +131,8 @@ const DEFAULT_BACKOFF_MS = 10_000;
 const LONGEST_BACKOFF_MS = 60_000;
 /** How long a caller should wait before asking again to check with a Close that could not be reached. */
 const CLOSE_RETRY_AFTER_SECONDS = 30;
+/** How soon the alarm tries again to send events the queue did not take. */
+const EVENT_RETRY_MS = 30_000;
 
 /**
  * What the owner keeps in its storage, and only so that an eviction loses little: the last GET body
@@ -158,6 +167,10 @@ export class CrmRecordOwner extends DurableObject<Env> {
 	readonly #abandoned = new Set<Promise<void>>();
 	/** The organization's Bullhorn session and its refresh tokens. */
 	readonly #bullhorn = new BullhornBroker(this.ctx.storage);
+	/** The organization's events: the outbox to the CRM_EVENTS queue, and the audit history. */
+	readonly #events = new EventLog(this.ctx.storage.sql);
+	/** The delivery of the outbox under way. */
+	#delivering: Promise<void> | undefined;
 
 	/** GET: the settings while fresh; else one Clerk read, shared; while Clerk fails, a stale copy if one is young enough. */
 	async read(call: OwnerCall): Promise<Outcome<SettingsResponse>> {
@@ -195,8 +208,10 @@ export class CrmRecordOwner extends DurableObject<Env> {
 			const connection = { ...request, connectedBy: request.userId, connectedAt, verified };
 			const record = await newApiKeyRecord(call.orgId, connection, keyRing);
 			await this.#exclusive(async () => {
+				const previous = this.#knownConnection();
 				await this.#write(call, record);
 				this.#bullhorn.adopt(undefined);
+				this.#emitSaved(call, record, previous);
 			});
 			return succeeded({
 				success: true,
@@ -214,8 +229,10 @@ export class CrmRecordOwner extends DurableObject<Env> {
 			const limited = this.#admitWrite(call.now);
 			if (limited) return limited;
 			await this.#exclusive(async () => {
+				const previous = this.#knownConnection();
 				await this.#write(call, null);
 				this.#bullhorn.adopt(undefined);
+				if (previous) this.#emit(call, { type: "disconnected", connection: previous });
 			});
 			return succeeded({ success: true, disconnected: true });
 		} catch (error) {
@@ -248,10 +265,7 @@ export class CrmRecordOwner extends DurableObject<Env> {
 				if (!current) return refused<SettingsResponse>("NOT_FOUND", NOTHING_TO_CHECK);
 				if (!sameConnection(current, checked)) return succeeded(settingsOf(current));
 				const health = healthAfterCheck(check.outcome === "accepted", new Date(call.now).toISOString());
-				const next = { ...current, ...health };
-				// Only these fields: the rest of the record (the key above all) stays as Clerk holds it.
-				await this.#write(call, next, { [METADATA_KEY]: health });
-				return succeeded(settingsOf(next));
+				return succeeded(settingsOf(await this.#recordHealth(call, current, health)));
 			});
 		} catch (error) {
 			return failed(this.#failureData(error, call.now));
@@ -360,8 +374,10 @@ export class CrmRecordOwner extends DurableObject<Env> {
 			return failed(connectFailure(error, ownClient));
 		}
 		await this.#exclusive(async () => {
+			const previous = this.#knownConnection();
 			await this.#write(call, login.record);
 			this.#bullhorn.adopt(login.session);
+			this.#emitSaved(call, login.record, previous);
 		});
 		return succeeded({
 			success: true,
@@ -380,7 +396,7 @@ export class CrmRecordOwner extends DurableObject<Env> {
 			return succeeded(bullhornCredential(record, session));
 		} catch (error) {
 			if (!isGrantRefused(error)) return failed(this.#failureData(error, call.now));
-			const marked = await this.#rejectedOnce(call, record);
+			const marked = await this.#rejectedOnce(call, record, true);
 			if (!marked.ok) return marked;
 			return failed({
 				answer: { code: "VALIDATION_ERROR", message: BULLHORN_RECONNECT },
@@ -396,7 +412,7 @@ export class CrmRecordOwner extends DurableObject<Env> {
 			return succeeded(false);
 		} catch (error) {
 			if (!isGrantRefused(error)) return failed(this.#failureData(error, call.now));
-			return this.#rejectedOnce(call, record);
+			return this.#rejectedOnce(call, record, true);
 		}
 	}
 
@@ -417,23 +433,53 @@ export class CrmRecordOwner extends DurableObject<Env> {
 		// The login may have stored the next refresh token: the record is read again (from the owner's copy).
 		const current = (await this.#current(call)) ?? record;
 		const health = healthAfterCheck(accepted, new Date(call.now).toISOString());
-		const next = { ...current, ...health };
-		await this.#write(call, next, { [METADATA_KEY]: health });
-		return succeeded(settingsOf(next));
+		return succeeded(settingsOf(await this.#recordHealth(call, current, health)));
 	}
 
 	/** Marks the connection `rejected` unless it is already: Bullhorn refused its refresh token. */
-	async #rejectedOnce(call: OwnerCall, record: BullhornLoginRecord): Promise<Outcome<boolean>> {
-		return healthOf(record).status === "rejected" ? succeeded(true) : this.#markRejected(call, record);
+	async #rejectedOnce(
+		call: OwnerCall,
+		record: BullhornLoginRecord,
+		reconnectNeeded: boolean,
+	): Promise<Outcome<boolean>> {
+		return healthOf(record).status === "rejected"
+			? succeeded(true)
+			: this.#markRejected(call, record, reconnectNeeded);
 	}
 
 	/** Writes `rejected` onto the connection (counted against the write limit). */
-	async #markRejected(call: OwnerCall, record: StoredRecord): Promise<Outcome<boolean>> {
+	async #markRejected(
+		call: OwnerCall,
+		record: StoredRecord,
+		reconnectNeeded = false,
+	): Promise<Outcome<boolean>> {
 		const limited = this.#admitWrite(call.now);
 		if (limited) return limited;
-		const health = healthAfterCheck(false, new Date(call.now).toISOString());
-		await this.#write(call, { ...record, ...health }, { [METADATA_KEY]: health });
+		await this.#recordHealth(
+			call,
+			record,
+			healthAfterCheck(false, new Date(call.now).toISOString()),
+			reconnectNeeded,
+		);
 		return succeeded(true);
+	}
+
+	/**
+	 * Writes a check's outcome onto the connection — only these fields: the rest of the record (the key
+	 * above all) stays as Clerk holds it — and tells of a change of status.
+	 */
+	async #recordHealth(call: OwnerCall, current: StoredRecord, health: Health, reconnectNeeded = false) {
+		const next = { ...current, ...health };
+		await this.#write(call, next, { [METADATA_KEY]: health });
+		const from = healthOf(current).status;
+		if (from !== health.status) {
+			this.#emit(call, {
+				type: "health_changed",
+				connection: connectionOf(next),
+				health: { from, to: health.status, ...(reconnectNeeded ? { reconnectNeeded: true as const } : {}) },
+			});
+		}
+		return next;
 	}
 
 	#brokerCall(call: OwnerCall): BrokerCall {
@@ -445,6 +491,75 @@ export class CrmRecordOwner extends DurableObject<Env> {
 			platformClient: call.bullhornClient,
 			write: (next, patch) => this.#write(call, next, patch),
 		};
+	}
+
+	// ---- events --------------------------------------------------------------------------------------
+
+	/** The audit history: the organization's events, newest first. */
+	async history(
+		call: OwnerCall,
+		page: { limit: number; before: number | null },
+	): Promise<Outcome<HistoryPage>> {
+		void call;
+		return succeeded(this.#events.page(page.limit, page.before));
+	}
+
+	/** The alarm set while events wait for the queue: delivers them. */
+	override async alarm(): Promise<void> {
+		await this.#deliver();
+	}
+
+	/** A save: `connected`, or `replaced` when the owner knew of a connection before. */
+	#emitSaved(call: OwnerCall, record: StoredRecord, previous: EventConnection | null): void {
+		const connection = connectionOf(record);
+		this.#emit(
+			call,
+			previous ? { type: "replaced", connection, previous } : { type: "connected", connection },
+		);
+	}
+
+	/**
+	 * Records the event of an acknowledged change, in the same step (the owner's answer waits for the row
+	 * to be durable), then sends it; an alarm sends it later if this attempt fails or the object is gone.
+	 */
+	#emit(call: OwnerCall, event: Pick<CrmEvent, "type" | "connection" | "previous" | "health">): void {
+		this.#events.record(
+			{
+				...event,
+				orgId: call.orgId,
+				provider: event.connection.provider,
+				at: new Date(call.now).toISOString(),
+				by: call.by,
+			},
+			call.now,
+		);
+		void this.ctx.storage.setAlarm(Date.now() + EVENT_RETRY_MS);
+		void this.#deliver();
+	}
+
+	/** Sends what the queue has not taken yet, in order, one at a time; on a failure, the alarm tries again. */
+	#deliver(): Promise<void> {
+		this.#delivering ??= (async () => {
+			try {
+				for (const event of this.#events.unsent()) {
+					await this.env.CRM_EVENTS.send(event, { contentType: "json" });
+					this.#events.markSent(event.seq);
+				}
+				await this.ctx.storage.deleteAlarm();
+			} catch {
+				await this.ctx.storage.setAlarm(Date.now() + EVENT_RETRY_MS);
+			} finally {
+				this.#delivering = undefined;
+			}
+		})();
+		return this.#delivering;
+	}
+
+	/** What the owner knows of the connection before a write: its copy of the record, or what GET showed. */
+	#knownConnection(): EventConnection | null {
+		if (this.#record) return this.#record.value ? connectionOf(this.#record.value) : null;
+		const settings = this.#lastSettings();
+		return settings ? connectionOfSettings(settings.body) : null;
 	}
 
 	// ---- the queue ------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import { apiKeyEnvelopeSchema, decryptApiKey, sealApiKey } from "../crypto/api-k
 import type { KeyRing } from "../crypto/key-ring.ts";
 import { InternalFailure } from "../errors/failure.ts";
 import { closeApiKeyId, maskApiKey, visibleLast4 } from "./api-key.ts";
+import type { EventConnection } from "./events.ts";
 import {
 	type ApiKeyRecord,
 	type BullhornLoginRecord,
@@ -104,6 +105,22 @@ export function settingsOf(record: StoredRecord | null): SettingsResponse {
 		...(record.apiKeyId ? { apiKeyId: record.apiKeyId } : {}),
 		...health,
 	};
+}
+
+/** What identifies a connection in an event: what an admin recognizes it by, nothing secret. */
+export function connectionOf(record: StoredRecord): EventConnection {
+	return isBullhornLogin(record)
+		? { provider: record.provider, connectedAt: record.connectedAt, apiUser: record.apiUser }
+		: { provider: record.provider, connectedAt: record.connectedAt, apiKeyId: record.apiKeyId ?? null };
+}
+
+/** The same, from what GET shows (all the owner may know of a connection made before it last woke). */
+export function connectionOfSettings(body: SettingsResponse): EventConnection | null {
+	if (!body.connected || body.provider === null || body.connectedAt === undefined) return null;
+	const { provider, connectedAt } = body;
+	return body.apiUser !== undefined
+		? { provider, connectedAt, apiUser: body.apiUser }
+		: { provider, connectedAt, apiKeyId: body.apiKeyId ?? null };
 }
 
 /** A secret as the record keeps it: sealed for the organization when a ring is set. */

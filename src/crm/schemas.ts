@@ -153,6 +153,28 @@ export type SaveSettingsRequest = z.infer<typeof saveSettingsRequestSchema>;
 
 const isoTimestamp = z.string();
 
+export type { HistoryResponse } from "./events.ts";
+
+export const HISTORY_DEFAULT_LIMIT = 20;
+export const HISTORY_MAX_LIMIT = 100;
+
+/** The query of `GET …/settings/history`: how many events (1–100, default 20), from where. */
+export const historyQuerySchema = z.strictObject({
+	limit: z.optional(
+		z
+			.string()
+			.check(
+				z.refine(
+					(value) => /^\d{1,3}$/.test(value) && Number(value) >= 1 && Number(value) <= HISTORY_MAX_LIMIT,
+					`limit must be a whole number from 1 to ${HISTORY_MAX_LIMIT}`,
+				),
+			),
+	),
+	cursor: z.optional(
+		z.string().check(z.regex(/^[A-Za-z0-9_-]{1,40}$/, "cursor must be a nextCursor this API gave")),
+	),
+});
+
 /**
  * A connection's health: `verified` — the CRM accepted the key at the last check; `unverified` —
  * never checked; `rejected` — the CRM refused the key at the last check (or a service using it reported
@@ -160,7 +182,7 @@ const isoTimestamp = z.string();
  */
 const CONNECTION_STATUSES = ["verified", "unverified", "rejected"] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
-const connectionStatusSchema = z.enum(CONNECTION_STATUSES);
+export const connectionStatusSchema = z.enum(CONNECTION_STATUSES);
 
 /** Body of a 200 `GET`. */
 export const settingsResponseSchema = z.object({

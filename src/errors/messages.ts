@@ -18,6 +18,7 @@ export const BODY_NOT_JSON_MEDIA_TYPE =
 	"Request body must be JSON: send Content-Type: application/json (charset utf-8, if any)";
 export const BODY_NOT_VALID_JSON = "Request body is not valid JSON";
 export const BODY_INVALID = "Request body is invalid";
+export const QUERY_INVALID = "Query parameters are invalid";
 export const bodyTooLarge = (maxBytes: number) => `Request body must be at most ${maxBytes} bytes`;
 
 export const CLOSE_REJECTED_KEY = "Close rejected the API key";

@@ -30,6 +30,13 @@ export const VERIFY: PathMethods = {
 	browsers: true,
 };
 
+/** The organization's audit history: its CRM connection's events, newest first. */
+export const HISTORY: PathMethods = {
+	path: "/api/v1/operations/crm/settings/history",
+	methods: ["GET", "HEAD"],
+	browsers: true,
+};
+
 /** The `Allow` header of a path: its methods, and OPTIONS where browsers call it. */
 export function allowOf({ methods, browsers }: PathMethods): string {
 	return [...methods, ...(browsers ? ["OPTIONS"] : [])].join(", ");

@@ -9,6 +9,7 @@ import {
 	BODY_NOT_JSON_MEDIA_TYPE,
 	BODY_NOT_VALID_JSON,
 	bodyTooLarge,
+	QUERY_INVALID,
 } from "../errors/messages.ts";
 
 /** Largest request body read; anything longer is refused before it is parsed (413). */
@@ -91,6 +92,22 @@ export function validBody<Schema extends z.ZodMiniType>(schema: Schema) {
 	return zValidator("json", schema, (result) => {
 		if (!result.success) {
 			throw new ApiError("VALIDATION_ERROR", BODY_INVALID, {
+				details: result.error.issues.flatMap(toDetails),
+			});
+		}
+	});
+}
+
+/**
+ * `zValidator("query", schema)` with the same one error body: for the few endpoints that take a query.
+ *
+ * @example
+ * app.get("/history", validQuery(historyQuerySchema), (c) => c.req.valid("query"));
+ */
+export function validQuery<Schema extends z.ZodMiniType>(schema: Schema) {
+	return zValidator("query", schema, (result) => {
+		if (!result.success) {
+			throw new ApiError("VALIDATION_ERROR", QUERY_INVALID, {
 				details: result.error.issues.flatMap(toDetails),
 			});
 		}
