@@ -15,12 +15,25 @@ const SETTINGS = '"$API/api/v1/operations/crm/settings"';
 const AUTH = '-H "Authorization: Bearer $TOKEN"';
 const JSON_BODY = '-H "Content-Type: application/json"';
 
-/** One curl per operation, by operationId. */
+const VERIFY = '"$API/api/v1/operations/crm/settings/verify"';
+const HISTORY = '"$API/api/v1/operations/crm/settings/history"';
+const PREFLIGHT = (url: string, method: string) =>
+	`curl -X OPTIONS ${url} \\\n  -H "Origin: https://app.example.com" \\\n  -H "Access-Control-Request-Method: ${method}"`;
+
+/**
+ * One curl per operation, by operationId: each runs as it is against `npm run dev` (its Close accepts the
+ * key below, its Bullhorn knows the API user `dev.api`), and the smoke suite runs every one of them.
+ */
 const OPERATION_CURLS: Record<string, string> = {
 	getCrmSettings: `curl ${SETTINGS} \\\n  ${AUTH}`,
-	saveCrmSettings: `curl -X POST ${SETTINGS} \\\n  ${AUTH} \\\n  ${JSON_BODY} \\\n  -d '{"provider": "bullhorn", "apiKey": "your-api-key-here"}'`,
+	saveCrmSettings: `curl -X POST ${SETTINGS} \\\n  ${AUTH} \\\n  ${JSON_BODY} \\\n  -d '{"provider": "bullhorn", "username": "dev.api", "password": "dev-password"}'`,
 	disconnectCrm: `curl -X DELETE ${SETTINGS} \\\n  ${AUTH}`,
-	preflightCrmSettings: `curl -X OPTIONS ${SETTINGS} \\\n  -H "Origin: https://app.example.com" \\\n  -H "Access-Control-Request-Method: POST"`,
+	preflightCrmSettings: PREFLIGHT(SETTINGS, "POST"),
+	verifyCrmConnection: `curl -X POST ${VERIFY} \\\n  ${AUTH}`,
+	preflightCrmVerify: PREFLIGHT(VERIFY, "POST"),
+	getCrmHistory: `curl "$API/api/v1/operations/crm/settings/history?limit=5" \\\n  ${AUTH}`,
+	preflightCrmHistory: PREFLIGHT(HISTORY, "GET"),
+	getHealth: `curl "$API/api/v1/health"`,
 	getOpenApiDocument: `curl "$API/api/v1/openapi.json"`,
 };
 
@@ -101,9 +114,9 @@ export function renderApiReference(input: Json): string {
 		"",
 		document.info.description,
 		"",
-		"The commands below expect `API` (the Worker's URL; `npm run dev` serves it on localhost) and `TOKEN` (a Clerk " +
-			"session token of a member of the organization, e.g. from `await getToken()` in the front end; `npm run dev` " +
-			"prints one for local use).",
+		"The commands below expect `API` (the Worker's URL; `npm run dev` serves it on localhost), `TOKEN` (a Clerk " +
+			"session token of an admin of the organization, e.g. from `await getToken()` in the front end; `npm run dev` " +
+			"prints one for local use) and, for the 403 example, `MEMBER_TOKEN` (a member's: `npm run token -- --role org:member`).",
 		"",
 	];
 
@@ -124,7 +137,10 @@ export function renderApiReference(input: Json): string {
 			const ok = Object.entries(operation.responses as Record<string, Json>).find(([status]) =>
 				status.startsWith("2"),
 			);
-			lines.push("```sh", OPERATION_CURLS[String(operation.operationId)] ?? "", "```", "");
+			const curl = OPERATION_CURLS[String(operation.operationId)];
+			// No empty example: an operation added to the document needs its curl here.
+			if (!curl) throw new Error(`render-api-reference: no curl for ${String(operation.operationId)}`);
+			lines.push("```sh", curl, "```", "");
 			if (ok) {
 				const [status, reference] = ok;
 				const declared = resolve(reference);
@@ -166,8 +182,9 @@ export function renderApiReference(input: Json): string {
 		const status = String(errorResponse.description).slice(0, 3);
 		const media = (errorResponse.content as Record<string, Json>)["application/json"] as Json;
 		const sample = ERROR_CURLS[name];
-		lines.push(`### ${status} ${name}`, "", `For example, ${sample?.when ?? "…"}:`, "");
-		lines.push("```sh", sample?.curl ?? "", "```", "");
+		if (!sample) throw new Error(`render-api-reference: no curl for the error response ${name}`);
+		lines.push(`### ${status} ${name}`, "", `For example, ${sample.when}:`, "");
+		lines.push("```sh", sample.curl, "```", "");
 		for (const example of Object.values((media.examples as Record<string, Json>) ?? {})) {
 			lines.push(`${example.summary}:`, "", ...httpResponse(status, errorResponse, example.value, resolve));
 		}

@@ -59,7 +59,7 @@ export interface paths {
         put?: never;
         /**
          * Re-check the stored key
-         * @description Check the stored API key with the CRM again and record the outcome as the connection's `status` (`verified` or `rejected`) and `checkedAt`: for Close, one `GET /api/v1/me/` with the key, which is decrypted inside the service and never leaves it. Takes no body. Answers the settings as `GET` now shows them; a key the CRM refuses is a 200 with `status: rejected` (the connection stays until an admin replaces or removes it). Close unreachable changes nothing (503). Bullhorn keys cannot be checked (400). Needs a role that may change CRM settings, and counts against the same write limit as a save.
+         * @description Check the stored credential with the CRM again and record the outcome as the connection's `status` (`verified` or `rejected`) and `checkedAt`: for Close, one `GET /api/v1/me/` with the key, which is decrypted inside the service and never leaves it; for Bullhorn connected by API user, a `ping` with the organization's REST session (signing in again with the stored refresh token when needed). Takes no body. Answers the settings as `GET` now shows them; a credential the CRM refuses is a 200 with `status: rejected` (the connection stays until an admin replaces or removes it). The CRM unreachable changes nothing (503). A Bullhorn key saved in the reference's form cannot be checked (400). Needs a role that may change CRM settings, and counts against the same write limit as a save.
          */
         post: operations["verifyCrmConnection"];
         delete?: never;
@@ -757,7 +757,7 @@ export interface components {
                 } & components["schemas"]["ErrorBody"];
             };
         };
-        /** @description 503 UPSTREAM_UNAVAILABLE: Clerk is throttling or failing past the retry budget (and, for a GET, no recent copy of the settings can answer instead), or a save with `verify: true` or a re-check could not reach the CRM to check the key. Nothing was changed. Try again after `Retry-After` seconds. */
+        /** @description 503 UPSTREAM_UNAVAILABLE: Clerk is throttling or failing past the retry budget (and, for a GET, no recent copy of the settings can answer instead), or the CRM could not be reached: Close for a save with `verify: true` or a re-check, Bullhorn to sign in. Nothing was changed. Try again after `Retry-After` seconds. */
         UpstreamUnavailable: {
             headers: {
                 "X-Request-Id": components["headers"]["RequestId"];

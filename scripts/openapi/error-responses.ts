@@ -11,6 +11,11 @@ import {
 	BODY_INVALID,
 	BODY_NOT_JSON_MEDIA_TYPE,
 	BODY_NOT_VALID_JSON,
+	BULLHORN_CLIENT_REFUSED,
+	BULLHORN_NO_CLIENT,
+	BULLHORN_RECONNECT,
+	BULLHORN_SIGN_IN_REFUSED,
+	BULLHORN_UNREACHABLE,
 	bodyTooLarge,
 	CLERK_UNAVAILABLE,
 	CLOSE_REJECTED_KEY,
@@ -23,6 +28,7 @@ import {
 	noSuchEndpoint,
 	ORGANIZATION_ID_REQUIRED,
 	ORGANIZATION_NOT_IN_CLERK,
+	QUERY_INVALID,
 	TOO_MANY_WRITES,
 	WRITE_ROLE_REQUIRED,
 } from "../../src/errors/messages.ts";
@@ -82,6 +88,29 @@ const ERROR_RESPONSES: Record<ErrorCode, ErrorResponseDoc> = {
 			bullhornUncheckable: {
 				summary: "A re-check of a Bullhorn key",
 				value: { error: BULLHORN_UNCHECKABLE },
+			},
+			bullhornSignInRefused: {
+				summary: "Bullhorn refused the API user's sign-in",
+				value: { error: BULLHORN_SIGN_IN_REFUSED },
+			},
+			bullhornClientRefused: {
+				summary: "Bullhorn refused the organization's own client",
+				value: { error: BULLHORN_CLIENT_REFUSED },
+			},
+			bullhornNoClient: {
+				summary: "No Bullhorn client given, and the platform has none",
+				value: { error: BULLHORN_NO_CLIENT },
+			},
+			bullhornReconnect: {
+				summary: "Bullhorn refused the stored sign-in (re-check): reconnect",
+				value: { error: BULLHORN_RECONNECT },
+			},
+			queryInvalid: {
+				summary: "A history query out of bounds",
+				value: {
+					error: QUERY_INVALID,
+					details: [{ path: "limit", message: "limit must be a whole number from 1 to 100" }],
+				},
 			},
 			organizationIdRequired,
 		},
@@ -168,7 +197,7 @@ const ERROR_RESPONSES: Record<ErrorCode, ErrorResponseDoc> = {
 	UPSTREAM_UNAVAILABLE: {
 		name: "UpstreamUnavailable",
 		description:
-			"Clerk is throttling or failing past the retry budget (and, for a GET, no recent copy of the settings can answer instead), or a save with `verify: true` or a re-check could not reach the CRM to check the key. Nothing was changed. Try again after `Retry-After` seconds.",
+			"Clerk is throttling or failing past the retry budget (and, for a GET, no recent copy of the settings can answer instead), or the CRM could not be reached: Close for a save with `verify: true` or a re-check, Bullhorn to sign in. Nothing was changed. Try again after `Retry-After` seconds.",
 		examples: {
 			clerkUnavailable: {
 				summary: "Clerk throttling or failing",
@@ -181,6 +210,10 @@ const ERROR_RESPONSES: Record<ErrorCode, ErrorResponseDoc> = {
 			closeUnreachableOnCheck: {
 				summary: "Close could not be reached for a re-check",
 				value: { error: CLOSE_UNREACHABLE_ON_CHECK },
+			},
+			bullhornUnreachable: {
+				summary: "Bullhorn could not be reached",
+				value: { error: BULLHORN_UNREACHABLE },
 			},
 		},
 		headers: { "Retry-After": "RetryAfter" },

@@ -160,12 +160,13 @@ export function operationPaths() {
 				operationId: "verifyCrmConnection",
 				summary: "Re-check the stored key",
 				description:
-					"Check the stored API key with the CRM again and record the outcome as the connection's `status` (`verified` or " +
+					"Check the stored credential with the CRM again and record the outcome as the connection's `status` (`verified` or " +
 					"`rejected`) and `checkedAt`: for Close, one `GET /api/v1/me/` with the key, which is decrypted inside the service " +
-					"and never leaves it. Takes no body. Answers the settings as `GET` now shows them; a key the CRM refuses is a 200 " +
-					"with `status: rejected` (the connection stays until an admin replaces or removes it). Close unreachable changes " +
-					"nothing (503). Bullhorn keys cannot be checked (400). Needs a role that may change CRM settings, and counts " +
-					"against the same write limit as a save.",
+					"and never leaves it; for Bullhorn connected by API user, a `ping` with the organization's REST session (signing in " +
+					"again with the stored refresh token when needed). Takes no body. Answers the settings as `GET` now shows them; a " +
+					"credential the CRM refuses is a 200 with `status: rejected` (the connection stays until an admin replaces or removes " +
+					"it). The CRM unreachable changes nothing (503). A Bullhorn key saved in the reference's form cannot be checked (400). " +
+					"Needs a role that may change CRM settings, and counts against the same write limit as a save.",
 				responses: {
 					200: ok("The key was checked; the settings show the outcome.", "ConnectedCrmSettings"),
 					400: responseRef("ValidationError"),
