@@ -24,6 +24,8 @@ export default defineConfig({
 		// Two files at a time on a 2-core machine: with the waits on the clock gone, the tests are CPU-bound.
 		maxWorkers: 2,
 		projects: [
+			// The example queue consumer (examples/events-consumer/), with its own wrangler.toml.
+			"examples/events-consumer/vitest.config.ts",
 			{
 				plugins: [
 					cloudflareTest(({ inject }) => ({

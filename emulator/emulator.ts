@@ -9,6 +9,7 @@
  *   `too_many_requests` with `Retry-After`) and the limits of Clerk's "system limits" page (10 metadata
  *   writes per 10 s per organization; optionally the instance's 100 or 1000 requests per 10 s).
  * - Close: `GET /api/v1/me/` with HTTP Basic auth, 200 for a known key and 401 otherwise.
+ * - Bullhorn's login services (loginInfo, OAuth authorize and token, REST login, ping): ./bullhorn.ts.
  * - Control endpoints under `/__emulator/` to seed organizations, read state and the call log, and
  *   queue faults.
  *
@@ -16,7 +17,7 @@
  */
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { createBullhornEmulator } from "./bullhorn.ts";
+import { type BullhornUserSeed, createBullhornEmulator } from "./bullhorn.ts";
 import { type Fault, FaultQueues } from "./faults.ts";
 import { isPlainObject, type Metadata, mergeMetadata } from "./metadata-merge.ts";
 
@@ -42,6 +43,8 @@ export interface EmulatorOptions {
 	 * in production); off unless set.
 	 */
 	instanceRequestsPerWindow?: number;
+	/** Bullhorn API users to create at start (`npm run dev`'s), with their OAuth clients. */
+	bullhornUsers?: BullhornUserSeed[];
 	/** Wait this long before answering each Clerk or Close call, as a real network would (e.g. 40). */
 	latencyMs?: number;
 }
@@ -246,7 +249,7 @@ export function createEmulator(options: EmulatorOptions) {
 		return c.json({ id: "user_emulated", email: "dev@example.com", organizations: [] });
 	});
 
-	const bullhorn = createBullhornEmulator().mount(app);
+	const bullhorn = createBullhornEmulator({ users: options.bullhornUsers ?? [] }).mount(app);
 
 	// Control endpoints
 	// One seed, or an array of them to create many organizations in one request (oldest first).

@@ -18,6 +18,12 @@ export const DEV_ORG_ID = "org_dev";
 export const DEV_USER_ID = "user_dev";
 /** The only key the emulator's Close stand-in accepts (`GET /api/v1/me/`); not a real credential. */
 export const DEV_CLOSE_API_KEY = "api_dev0000000000000000000.devsecret000000000000000";
+/**
+ * The Bullhorn API user the emulator's Bullhorn knows under `npm run dev`, and the platform's Bullhorn
+ * API key (BULLHORN_CLIENT_ID, BULLHORN_CLIENT_SECRET) it signs in with: not real credentials.
+ */
+export const DEV_BULLHORN_USER = { username: "dev.api", password: "dev-password" };
+export const DEV_BULLHORN_CLIENT = { id: "dev-platform-client", secret: "dev-platform-client-secret" };
 
 export interface DevKeys {
 	/** The `CLERK_SECRET_KEY` the emulator accepts. */

@@ -5,18 +5,24 @@
  * - Otherwise (a fresh machine, no Clerk account): the local Clerk emulator on EMULATOR_PORT (8788), the
  *   development keys of `.dev/` (encryption key ring included, so records are sealed as in production),
  *   and a Worker configured by `--env-file` to use both; once it answers, a ready-to-paste block of curl
- *   commands with an admin token.
+ *   commands with an admin token. The API reference at /api/v1/docs comes from assets of this run's own
+ *   (`--assets`, a temporary directory) whose "Authorize" is filled with that token: the build that
+ *   `wrangler deploy` ships (dist/assets) never holds one.
  *
  * Ctrl-C or SIGTERM stops wrangler with everything it started (esbuild, workerd) and the emulator; when
  * wrangler exits, so does this, with its code.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEmulator } from "../emulator/server.ts";
 import { SETTINGS_PATH } from "../src/crm/routes.ts";
+import { DOCS } from "../src/http/paths.ts";
 import {
+	DEV_BULLHORN_CLIENT,
+	DEV_BULLHORN_USER,
 	DEV_CLOSE_API_KEY,
 	DEV_DIR,
 	DEV_ORG_ID,
@@ -26,6 +32,7 @@ import {
 	ROOT,
 	readDevVarsState,
 } from "./dev-keys.ts";
+import { buildDocsAssets } from "./docs-page/build.ts";
 
 const READY_TIMEOUT_MS = 60_000;
 // Run wrangler's own entry with this Node (24, from the `node` devDependency) rather than whatever
@@ -33,7 +40,15 @@ const READY_TIMEOUT_MS = 60_000;
 const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 // Configuration `npm run dev` owns in emulator mode. wrangler lets process.env override an --env-file,
 // so a value left in the developer's shell would silently point the Worker at something else.
-const EMULATOR_MODE_VARS = ["CLERK_SECRET_KEY", "CLERK_JWT_KEY", "CLERK_API_URL", "CLOSE_API_URL"];
+const EMULATOR_MODE_VARS = [
+	"CLERK_SECRET_KEY",
+	"CLERK_JWT_KEY",
+	"CLERK_API_URL",
+	"CLOSE_API_URL",
+	"BULLHORN_LOGIN_INFO_URL",
+	"BULLHORN_CLIENT_ID",
+	"BULLHORN_CLIENT_SECRET",
+];
 
 const port = portFromEnv("PORT", 8787);
 const devVars = readDevVarsState();
@@ -41,7 +56,8 @@ const devVars = readDevVarsState();
 if (devVars.kind === "real-clerk") {
 	console.log(
 		"npm run dev: .dev.vars sets CLERK_SECRET_KEY and CLERK_JWT_KEY, so the Worker uses your real Clerk instance.\n" +
-			"Session tokens must come from your front end (Clerk's getToken()); `npm run token` tokens will be refused.\n",
+			"Session tokens must come from your front end (Clerk's getToken()); `npm run token` tokens will be refused.\n" +
+			`The API reference: http://localhost:${port}${DOCS.path}\n`,
 	);
 	// As an --env-file rather than wrangler's own .dev.vars loading, which ignores the shell: this way a
 	// value set in the shell (CRM_ENCRYPTION_KEYS=… npm run dev) reaches the Worker here too, and wins.
@@ -64,6 +80,10 @@ async function startWithEmulator() {
 		port: emulatorPort,
 		autoCreateOrganizations: true,
 		closeApiKeys: [DEV_CLOSE_API_KEY],
+		// The Bullhorn API user an admin can connect, signing in with the platform's development client.
+		bullhornUsers: [
+			{ ...DEV_BULLHORN_USER, clientId: DEV_BULLHORN_CLIENT.id, clientSecret: DEV_BULLHORN_CLIENT.secret },
+		],
 		// A real Clerk is tens of milliseconds away: EMULATOR_LATENCY_MS=40 makes the emulator feel like one.
 		latencyMs: numberFromEnv("EMULATOR_LATENCY_MS", 0, 10_000),
 	});
@@ -82,6 +102,9 @@ async function startWithEmulator() {
 			`CLERK_JWT_KEY=${jwtKeyBody}`,
 			`CLERK_API_URL=${emulator.url}`,
 			`CLOSE_API_URL=${emulator.url}`,
+			`BULLHORN_LOGIN_INFO_URL=${emulator.url}/rest-services/loginInfo`,
+			`BULLHORN_CLIENT_ID=${DEV_BULLHORN_CLIENT.id}`,
+			`BULLHORN_CLIENT_SECRET=${DEV_BULLHORN_CLIENT.secret}`,
 			...(ringFromShell ? [] : [`CRM_ENCRYPTION_KEYS=${keys.encryptionKeys}`]),
 			"",
 		].join("\n"),
@@ -91,10 +114,6 @@ async function startWithEmulator() {
 	// CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV=false in a shell would make wrangler skip --env-file too.
 	const env: NodeJS.ProcessEnv = { ...process.env, CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: "true" };
 	for (const name of EMULATOR_MODE_VARS) delete env[name];
-	const wrangler = runWrangler(["dev", "--env-file", envFile, "--port", String(port)], env, () =>
-		emulator.close(),
-	);
-
 	const token = await mintDevToken(keys, {
 		orgId: DEV_ORG_ID,
 		role: "org:admin",
@@ -102,6 +121,21 @@ async function startWithEmulator() {
 		version: 2,
 		expiresInSeconds: 3600,
 	});
+	// The API reference of this run, "Authorize" filled with the token: assets of its own, so that neither
+	// the deploy build (dist/assets, which wrangler's `[build]` still refreshes) nor another `npm run dev`
+	// ever sees it.
+	const { outDir: docsAssets } = buildDocsAssets({
+		outDir: mkdtempSync(join(tmpdir(), "crm-settings-docs-")),
+		devToken: token,
+	});
+	const wrangler = runWrangler(
+		["dev", "--env-file", envFile, "--assets", docsAssets, "--port", String(port)],
+		env,
+		async () => {
+			rmSync(docsAssets, { recursive: true, force: true });
+			await emulator.close();
+		},
+	);
 	const apiUrl = `http://127.0.0.1:${port}${SETTINGS_PATH}`;
 	const status = await waitForWorker(apiUrl, token, wrangler);
 	if (status === undefined) return; // wrangler exited; its exit handler ends this process
@@ -112,7 +146,7 @@ async function startWithEmulator() {
 	} else if (status !== 200) {
 		console.error(`npm run dev: warning: GET ${SETTINGS_PATH} with the token below answered ${status}.`);
 	}
-	console.log(helpText(apiUrl, emulator.url, token, ringFromShell));
+	console.log(helpText(apiUrl, emulator.url, token, ringFromShell, `http://127.0.0.1:${port}${DOCS.path}`));
 }
 
 /**
@@ -185,9 +219,16 @@ async function waitForWorker(
 	return "timeout";
 }
 
-function helpText(apiUrl: string, emulatorUrl: string, token: string, ringFromShell: boolean): string {
+function helpText(
+	apiUrl: string,
+	emulatorUrl: string,
+	token: string,
+	ringFromShell: boolean,
+	docsUrl: string,
+): string {
 	const auth = `-H "Authorization: Bearer $TOKEN"`;
 	const body = JSON.stringify({ provider: "close", apiKey: DEV_CLOSE_API_KEY });
+	const bullhorn = JSON.stringify({ provider: "bullhorn", ...DEV_BULLHORN_USER });
 	const line = "-".repeat(100);
 	return `
 ${line}
@@ -205,6 +246,16 @@ Connect Close (the emulator's Close accepts the key ${DEV_CLOSE_API_KEY}), then 
 
   curl -s -w '\\n' -X POST ${apiUrl} ${auth} -H 'Content-Type: application/json' -d '${body}'
   curl -s -w '\\n' -X DELETE ${apiUrl} ${auth}
+
+Connect Bullhorn by its API user (the emulator's Bullhorn knows ${DEV_BULLHORN_USER.username}; the platform's
+development Bullhorn API key signs in), then see who changed what:
+
+  curl -s -w '\\n' -X POST ${apiUrl} ${auth} -H 'Content-Type: application/json' -d '${bullhorn}'
+  curl -s -w '\\n' ${apiUrl}/history ${auth}
+
+Or in a browser, every operation with "Try it out", "Authorize" already filled with this token:
+
+  ${docsUrl}
 
 The stored record, as Clerk holds it (the key is an AES-256-GCM envelope, sealed with ${
 		ringFromShell ? "the CRM_ENCRYPTION_KEYS of your shell" : "the development key ring of .dev/keys.json"

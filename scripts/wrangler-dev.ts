@@ -106,11 +106,11 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
 
 function configurationArgs(stateDir: string, options: WranglerDevOptions): string[] {
 	if (options.via === "dev-vars") {
-		// wrangler reads .dev.vars beside the configuration file it is given.
-		const config = readFileSync(join(ROOT, "wrangler.toml"), "utf8").replace(
-			/^main = "(.+)"$/m,
-			(_, main: string) => `main = ${JSON.stringify(join(ROOT, main))}`,
-		);
+		// wrangler reads .dev.vars beside the configuration file it is given, and resolves `main` and the
+		// static assets' `directory` against that file's folder: both point back at the project.
+		const config = readFileSync(join(ROOT, "wrangler.toml"), "utf8")
+			.replace(/^main = "(.+)"$/m, (_, main: string) => `main = ${JSON.stringify(join(ROOT, main))}`)
+			.replace(/^directory = "(.+)"$/m, (_, dir: string) => `directory = ${JSON.stringify(join(ROOT, dir))}`);
 		writeFileSync(join(stateDir, "wrangler.toml"), config);
 		writeFileSync(join(stateDir, ".dev.vars"), toEnvFile(options.vars), { mode: 0o600 });
 		return [`--config=${join(stateDir, "wrangler.toml")}`];

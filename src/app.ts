@@ -6,14 +6,24 @@ import { settingsRoutes } from "./crm/routes.ts";
 import { handleError, handleNotFound } from "./errors/handler.ts";
 import { healthRoutes } from "./health/routes.ts";
 import { TrieHono } from "./http/hono.ts";
-import { corsMethodsOf, HEALTH, HISTORY, OPENAPI, type PathMethods, SETTINGS, VERIFY } from "./http/paths.ts";
+import {
+	corsMethodsOf,
+	DOCS,
+	HEALTH,
+	HISTORY,
+	OPENAPI,
+	type PathMethods,
+	SETTINGS,
+	VERIFY,
+} from "./http/paths.ts";
 import { requestLog } from "./log.ts";
-import { openApiRoutes } from "./openapi/routes.ts";
+import { docsRoutes, openApiRoutes } from "./openapi/routes.ts";
 import { services } from "./services.ts";
 
 /**
- * Builds the API: request ids, logging, `no-store`, the public health check and OpenAPI document, CORS
- * for `CLERK_AUTHORIZED_PARTIES`, the settings routes, and JSON errors for everything else.
+ * Builds the API: request ids, logging, `no-store`, the public health check, OpenAPI document and its
+ * reference page (the last two are static assets: openapi/routes.ts), CORS for `CLERK_AUTHORIZED_PARTIES`,
+ * the settings routes, and JSON errors for everything else.
  *
  * @example
  * export default newApp(); // a Workers module: { fetch }
@@ -28,9 +38,10 @@ export function newApp() {
 		c.header("Cache-Control", "no-store");
 	});
 
-	// Before `services()`: the health check and the public document need no configuration and no Clerk.
+	// Before `services()`: the health check and the public document and page need no configuration or Clerk.
 	app.route(HEALTH.path, healthRoutes);
 	app.route(OPENAPI.path, openApiRoutes);
+	app.route(DOCS.path, docsRoutes);
 
 	// Scoped to the settings paths, so an OPTIONS to a path the API lacks is a 404, not a preflight answer.
 	for (const path of [SETTINGS, VERIFY, HISTORY]) {

@@ -18,6 +18,11 @@ export const OPENAPI: PathMethods = {
 	methods: ["GET", "HEAD"],
 	browsers: false,
 };
+/**
+ * The interactive API reference (Swagger UI) of the OpenAPI document. Its page and the document are static
+ * assets (scripts/docs-page/); the page's script and stylesheet are served from under this path.
+ */
+export const DOCS: PathMethods = { path: "/api/v1/docs", methods: ["GET", "HEAD"], browsers: false };
 export const SETTINGS: PathMethods = {
 	path: "/api/v1/operations/crm/settings",
 	methods: ["GET", "HEAD", "POST", "DELETE"],

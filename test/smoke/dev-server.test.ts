@@ -254,6 +254,31 @@ describe("npm run dev", () => {
 		expect(organization.private_metadata.crm.apiKey.kid).toBe("smoke2026");
 	});
 
+	it("connects the printed Bullhorn API user through the emulator's Bullhorn, and the history says who did", async () => {
+		const token = /TOKEN='([^']+)'/.exec(output)?.[1] as string;
+		expect(output).toContain(`"username":"dev.api","password":"dev-password"`);
+		const apiUrl = `http://127.0.0.1:${port}`;
+		const saved = await call(apiUrl, "POST", token, {
+			provider: "bullhorn",
+			username: "dev.api",
+			password: "dev-password",
+		});
+		expect(saved.status).toBe(200);
+		expect(saved.body).toMatchObject({ success: true, provider: "bullhorn", verified: true });
+		const read = await call(apiUrl, "GET", token);
+		expect(read.body).toMatchObject({
+			connected: true,
+			provider: "bullhorn",
+			apiUser: "dev.api",
+			status: "verified",
+		});
+		const history = await fetch(`${apiUrl}/api/v1/operations/crm/settings/history`, {
+			headers: { Authorization: `Bearer ${token}` },
+		});
+		const { events } = (await history.json()) as { events: { type: string; by: unknown }[] };
+		expect(events[0]).toMatchObject({ type: "replaced", by: { userId: "user_dev" } });
+	});
+
 	it("stops every process it started on SIGTERM, freeing both ports", async () => {
 		const group = descendants(devScript.pid as number);
 		expect(group.length).toBeGreaterThanOrEqual(2); // wrangler and workerd at least
