@@ -184,38 +184,44 @@ const CONNECTION_STATUSES = ["verified", "unverified", "rejected"] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 export const connectionStatusSchema = z.enum(CONNECTION_STATUSES);
 
+// The response schemas below are for the types and the OpenAPI document (scripts/openapi.ts): the Worker
+// never runs them. Each is built in an `@__PURE__` call, so that the bundler leaves it out of the Worker.
+
 /** Body of a 200 `GET`. */
-export const settingsResponseSchema = z.object({
-	connected: z.boolean(),
-	provider: z.nullable(providerSchema),
-	connectedAt: z.optional(isoTimestamp),
-	apiKeyMasked: z.nullable(z.string()),
-	apiKeyId: z.optional(z.string()),
-	/** A Bullhorn connection by API user: that user's name, and the host of its data center's REST API. */
-	apiUser: z.optional(z.string()),
-	dataCenter: z.optional(z.string()),
-	connectedBy: z.optional(z.string()),
-	verifiedAt: z.optional(isoTimestamp),
-	status: z.optional(connectionStatusSchema),
-	checkedAt: z.optional(isoTimestamp),
-});
+export const settingsResponseSchema = /* @__PURE__ */ (() =>
+	z.object({
+		connected: z.boolean(),
+		provider: z.nullable(providerSchema),
+		connectedAt: z.optional(isoTimestamp),
+		apiKeyMasked: z.nullable(z.string()),
+		apiKeyId: z.optional(z.string()),
+		/** A Bullhorn connection by API user: that user's name, and the host of its data center's REST API. */
+		apiUser: z.optional(z.string()),
+		dataCenter: z.optional(z.string()),
+		connectedBy: z.optional(z.string()),
+		verifiedAt: z.optional(isoTimestamp),
+		status: z.optional(connectionStatusSchema),
+		checkedAt: z.optional(isoTimestamp),
+	}))();
 export type SettingsResponse = z.infer<typeof settingsResponseSchema>;
 
 /** Body of a 200 `POST`. */
-export const saveSettingsResponseSchema = z.object({
-	success: z.literal(true),
-	provider: providerSchema,
-	connectedAt: isoTimestamp,
-	/** Present when the request asked for `verify` and the CRM accepted the key. */
-	verified: z.optional(z.literal(true)),
-});
+export const saveSettingsResponseSchema = /* @__PURE__ */ (() =>
+	z.object({
+		success: z.literal(true),
+		provider: providerSchema,
+		connectedAt: isoTimestamp,
+		/** Present when the request asked for `verify` and the CRM accepted the key. */
+		verified: z.optional(z.literal(true)),
+	}))();
 export type SaveSettingsResponse = z.infer<typeof saveSettingsResponseSchema>;
 
 /** Body of a 200 `DELETE`. */
-export const disconnectResponseSchema = z.object({
-	success: z.literal(true),
-	disconnected: z.literal(true),
-});
+export const disconnectResponseSchema = /* @__PURE__ */ (() =>
+	z.object({
+		success: z.literal(true),
+		disconnected: z.literal(true),
+	}))();
 export type DisconnectResponse = z.infer<typeof disconnectResponseSchema>;
 
 /** Plaintext, or an AES-256-GCM envelope when `CRM_ENCRYPTION_KEYS` is set. */
