@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { configDefaults, defineConfig } from "vitest/config";
 import { TEST_BULLHORN_CLIENT, TEST_CLERK_SECRET_KEY, TEST_FRONTEND_ORIGIN } from "./test/constants.ts";
+import { quietExpectedNoise } from "./test/node/support/expected-noise.ts";
 
 // Every organization a test creates gets its own settings-cache Durable Object, whose SQLite file workerd
 // writes under the OS temporary directory. On a disk each new file costs about 8 ms of syncing, and the
@@ -28,21 +29,26 @@ export default defineConfig({
 			"examples/events-consumer/vitest.config.ts",
 			{
 				plugins: [
-					cloudflareTest(({ inject }) => ({
-						wrangler: { configPath: "./wrangler.toml" },
-						miniflare: {
-							bindings: {
-								CLERK_API_URL: inject<string>("emulatorUrl"),
-								CLOSE_API_URL: inject<string>("emulatorUrl"),
-								CLERK_SECRET_KEY: TEST_CLERK_SECRET_KEY,
-								CLERK_JWT_KEY: inject<string>("jwtPublicKey"),
-								CLERK_AUTHORIZED_PARTIES: TEST_FRONTEND_ORIGIN,
-								BULLHORN_LOGIN_INFO_URL: `${inject<string>("emulatorUrl")}/rest-services/loginInfo`,
-								BULLHORN_CLIENT_ID: TEST_BULLHORN_CLIENT.id,
-								BULLHORN_CLIENT_SECRET: TEST_BULLHORN_CLIENT.secret,
-							},
-						},
-					})),
+					cloudflareTest(({ inject }) => {
+						const bindings = {
+							CLERK_API_URL: inject<string>("emulatorUrl"),
+							CLOSE_API_URL: inject<string>("emulatorUrl"),
+							CLERK_SECRET_KEY: TEST_CLERK_SECRET_KEY,
+							CLERK_JWT_KEY: inject<string>("jwtPublicKey"),
+							CLERK_AUTHORIZED_PARTIES: TEST_FRONTEND_ORIGIN,
+							BULLHORN_LOGIN_INFO_URL: `${inject<string>("emulatorUrl")}/rest-services/loginInfo`,
+							BULLHORN_CLIENT_ID: TEST_BULLHORN_CLIENT.id,
+							BULLHORN_CLIENT_SECRET: TEST_BULLHORN_CLIENT.secret,
+						};
+						// A green run prints only what is news (test/node/support/expected-noise.ts): wrangler's
+						// "Missing required secrets" only when it names secrets these bindings give, or the ring,
+						// which the Worker runs without here (plaintext storage; a ring test passes its own).
+						quietExpectedNoise({
+							secretsBoundByTests: Object.keys(bindings),
+							secretsUnsetOnPurpose: ["CRM_ENCRYPTION_KEYS"],
+						});
+						return { wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings } };
+					}),
 				],
 				test: {
 					name: "workers",

@@ -4,7 +4,9 @@
  * - **project**: this Worker (`wrangler.toml`'s `main`, minified, as deployed).
  * - **naive**: `bench/naive/worker.ts`, the same API the typical way: `@hono/clerk-auth`'s
  *   `clerkMiddleware`, the Clerk Backend client of `@clerk/backend`, classic zod with `zValidator`, a
- *   Clerk read on every GET. Bench-only devDependencies; never part of the deployed Worker.
+ *   Clerk read on every GET. Its packages, and autocannon, are bench/'s own (`bench/package.json` and its
+ *   lockfile, installed into `bench/node_modules` with `npm ci --prefix bench` on the first run): never
+ *   part of the product's install nor of the deployed Worker.
  *
  * Both run under the real `wrangler dev` at the same time, against one emulator of Clerk that answers
  * after CLERK_LATENCY_MS (scripts/bench/slow-clerk.ts). Every round measures, for GET, POST and DELETE
@@ -27,6 +29,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { generateSigningKeyPair, importSigningKey } from "../emulator/tokens.ts";
+import { benchPackageVersion, ensureBenchDependencies } from "./bench/dependencies.ts";
 import { BENCH_API_KEY, mintTokens, rotation, seedOrganizations } from "./bench/fixtures.ts";
 import { round, runLoad, type Scenario } from "./bench/load.ts";
 import { percentile, runOneUser } from "./bench/one-user.ts";
@@ -95,6 +98,8 @@ process.once("SIGINT", async () => {
 });
 
 async function main() {
+	// Before the clock starts: a first run installs bench/'s own dependencies.
+	ensureBenchDependencies();
 	const started = performance.now();
 	const loadBefore = loadavg()[0] ?? 0;
 	const keys = await generateSigningKeyPair();
@@ -145,12 +150,16 @@ async function main() {
 				loadAverageAfter: round(loadavg()[0] ?? 0, 2),
 				node: process.version,
 				wrangler: packageVersion("wrangler"),
-				autocannon: packageVersion("autocannon"),
+				autocannon: benchPackageVersion("autocannon"),
+				// What the naive build bundles: bench/node_modules, beside its entry.
 				naive: {
-					"@hono/clerk-auth": packageVersion("@hono/clerk-auth"),
-					"@clerk/backend": packageVersion("@hono/clerk-auth/node_modules/@clerk/backend"),
-					zod: packageVersion("zod"),
-					"@hono/zod-validator": packageVersion("@hono/zod-validator"),
+					"@hono/clerk-auth": benchPackageVersion("@hono/clerk-auth"),
+					"@clerk/backend":
+						benchPackageVersion("@hono/clerk-auth/node_modules/@clerk/backend") ??
+						benchPackageVersion("@clerk/backend"),
+					hono: benchPackageVersion("hono"),
+					zod: benchPackageVersion("zod"),
+					"@hono/zod-validator": benchPackageVersion("@hono/zod-validator"),
 				},
 			},
 			settings: {
@@ -326,6 +335,7 @@ function gitDescribe(): string {
 	}
 }
 
+/** The version of one of the product's packages (node_modules at the root). */
 function packageVersion(name: string): string {
 	const path = new URL(`../node_modules/${name}/package.json`, import.meta.url);
 	return (JSON.parse(readFileSync(path, "utf8")) as { version: string }).version;

@@ -1,5 +1,5 @@
 /**
- * `node scripts/check-links.ts`: the documentation must stand alone in a clone. Fails (exit 1) when a
+ * `npm run check-links`: the documentation must stand alone in a clone. Fails (exit 1) when a
  * relative `[text](target)` link in a Markdown file of the repository points at nothing — a missing
  * file or folder, a place outside the repository, or a file git ignores (it exists here, not in a
  * clone) — or when a Markdown or TypeScript file refers to the sibling folder outside the repository

@@ -13,10 +13,13 @@
  * wrangler exits, so does this, with its code.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { stripVTControlCharacters } from "node:util";
 import { startEmulator } from "../emulator/server.ts";
 import { SETTINGS_PATH } from "../src/crm/routes.ts";
 import { DOCS } from "../src/http/paths.ts";
@@ -35,6 +38,17 @@ import {
 import { buildDocsAssets } from "./docs-page/build.ts";
 
 const READY_TIMEOUT_MS = 60_000;
+/**
+ * wrangler dev's route that runs the Worker's `scheduled` handler once (miniflare's, answered before the
+ * Worker; `/__scheduled` exists only under `--test-scheduled`). `?cron=` picks the pattern; none is needed
+ * here, the Worker has one.
+ */
+const LOCAL_SCHEDULED = "/cdn-cgi/local/scheduled";
+/** The first and last lines of wrangler's scheduled-worker hint (plain text, colours removed). */
+const SCHEDULED_HINT_FIRST = "Scheduled Workers are not automatically triggered during local development.";
+const SCHEDULED_HINT_LAST = "#test-cron-triggers-locally";
+/** A hint longer than this is not the one known: its lines are passed on after all. */
+const SCHEDULED_HINT_MAX_LINES = 8;
 // Run wrangler's own entry with this Node (24, from the `node` devDependency) rather than whatever
 // `node` is first on PATH: wrangler refuses Node < 22.12, and a machine may carry Node 20.
 const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
@@ -50,6 +64,18 @@ const EMULATOR_MODE_VARS = [
 	"BULLHORN_CLIENT_SECRET",
 ];
 
+/**
+ * What wrangler does besides running the Worker, turned off unless the shell says otherwise:
+ * - CLOUDFLARE_CF_FETCH_ENABLED: miniflare fetches https://workers.cloudflare.com/cf.json for
+ *   `request.cf` at every start, and offline prints the failure's stack ("getaddrinfo ENOTFOUND
+ *   workers.cloudflare.com"); the Worker never reads `request.cf`, so the placeholder is enough.
+ * - WRANGLER_SEND_METRICS: wrangler's usage metrics.
+ */
+const WRANGLER_QUIET: Record<string, string> = {
+	CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false",
+	WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? "false",
+};
+
 const port = portFromEnv("PORT", 8787);
 const devVars = readDevVarsState();
 
@@ -57,11 +83,15 @@ if (devVars.kind === "real-clerk") {
 	console.log(
 		"npm run dev: .dev.vars sets CLERK_SECRET_KEY and CLERK_JWT_KEY, so the Worker uses your real Clerk instance.\n" +
 			"Session tokens must come from your front end (Clerk's getToken()); `npm run token` tokens will be refused.\n" +
-			`The API reference: http://localhost:${port}${DOCS.path}\n`,
+			`The API reference: http://localhost:${port}${DOCS.path}\n` +
+			`Run the Cron Trigger (the key-rotation job) once: curl http://localhost:${port}${LOCAL_SCHEDULED}\n`,
 	);
 	// As an --env-file rather than wrangler's own .dev.vars loading, which ignores the shell: this way a
 	// value set in the shell (CRM_ENCRYPTION_KEYS=… npm run dev) reaches the Worker here too, and wins.
-	runWrangler(["dev", "--env-file", join(ROOT, ".dev.vars"), "--port", String(port)], process.env);
+	runWrangler(["dev", "--env-file", join(ROOT, ".dev.vars"), "--port", String(port)], {
+		...process.env,
+		...WRANGLER_QUIET,
+	});
 } else {
 	if (devVars.kind === "incomplete") {
 		console.log(`npm run dev: ignoring .dev.vars (${devVars.reason}); using the local Clerk emulator.\n`);
@@ -112,7 +142,11 @@ async function startWithEmulator() {
 	);
 
 	// CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV=false in a shell would make wrangler skip --env-file too.
-	const env: NodeJS.ProcessEnv = { ...process.env, CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: "true" };
+	const env: NodeJS.ProcessEnv = {
+		...process.env,
+		...WRANGLER_QUIET,
+		CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: "true",
+	};
 	for (const name of EMULATOR_MODE_VARS) delete env[name];
 	const token = await mintDevToken(keys, {
 		orgId: DEV_ORG_ID,
@@ -146,22 +180,38 @@ async function startWithEmulator() {
 	} else if (status !== 200) {
 		console.error(`npm run dev: warning: GET ${SETTINGS_PATH} with the token below answered ${status}.`);
 	}
-	console.log(helpText(apiUrl, emulator.url, token, ringFromShell, `http://127.0.0.1:${port}${DOCS.path}`));
+	const origin = `http://127.0.0.1:${port}`;
+	console.log(
+		helpText(
+			apiUrl,
+			emulator.url,
+			token,
+			ringFromShell,
+			`${origin}${DOCS.path}`,
+			`${origin}${LOCAL_SCHEDULED}`,
+		),
+	);
 }
 
 /**
  * Starts wrangler in a process group of its own, stops that whole group (wrangler, esbuild, workerd) on
  * Ctrl-C or SIGTERM, and exits with wrangler's code once it has gone (after `cleanup`, which stops the
  * emulator). Signalling wrangler alone is not enough: a SIGTERM leaves its workerd holding the port.
+ * Its stderr passes through `withoutScheduledHint`.
  */
 function runWrangler(args: string[], env: NodeJS.ProcessEnv, cleanup?: () => Promise<void>): ChildProcess {
 	// stdin is not passed on: a process group in the background that reads the terminal is stopped by it.
 	const child = spawn(process.execPath, [WRANGLER, ...args], {
 		cwd: ROOT,
-		env,
-		stdio: ["ignore", "inherit", "inherit"],
+		// On a terminal, warnings keep their colours although stderr is now a pipe.
+		env:
+			process.stdout.isTTY && process.stderr.isTTY && env.FORCE_COLOR === undefined
+				? { ...env, FORCE_COLOR: "1" }
+				: env,
+		stdio: ["ignore", "inherit", "pipe"],
 		detached: true,
 	});
+	const stderrDone = child.stderr ? withoutScheduledHint(child.stderr, process.stderr) : Promise.resolve();
 	const signalGroup = (signal: NodeJS.Signals) => {
 		try {
 			if (child.pid !== undefined) process.kill(-child.pid, signal);
@@ -177,6 +227,9 @@ function runWrangler(args: string[], env: NodeJS.ProcessEnv, cleanup?: () => Pro
 	};
 	process.on("SIGINT", stop);
 	process.on("SIGTERM", stop);
+	// Should this script die of an error, wrangler's group (detached, so it would live on holding the
+	// port) dies with it.
+	process.on("exit", () => signalGroup("SIGKILL"));
 
 	child.on("error", async (error) => {
 		console.error(`npm run dev: could not start wrangler: ${error.message}`);
@@ -186,10 +239,52 @@ function runWrangler(args: string[], env: NodeJS.ProcessEnv, cleanup?: () => Pro
 	child.on("exit", async (code, signal) => {
 		// Whatever wrangler left behind in its group (a workerd mid-restart) goes with it.
 		signalGroup("SIGKILL");
+		// Its last words (an error) reach the terminal before this exits.
+		await Promise.race([stderrDone, new Promise((resolve) => setTimeout(resolve, 1_000))]);
 		await cleanup?.();
 		process.exit(code ?? (signal === "SIGINT" ? 130 : 1));
 	});
 	return child;
+}
+
+/**
+ * Copies wrangler's stderr to `to` line by line, leaving out one block: wrangler's warning that Scheduled
+ * Workers are not triggered locally, with its own curl (`localhost`, and printed before the Worker
+ * answers). The help printed once the Worker answers gives the same route, for 127.0.0.1. Any other
+ * line passes untouched, and so does a block that starts like the hint but does not end like it.
+ * Resolves when wrangler's stderr ends.
+ */
+async function withoutScheduledHint(from: NodeJS.ReadableStream, to: NodeJS.WritableStream): Promise<void> {
+	const lines = createInterface({ input: from, crlfDelay: Number.POSITIVE_INFINITY });
+	let held: string[] | undefined;
+	let blankAfterHint = 0;
+	lines.on("line", (line) => {
+		const text = stripVTControlCharacters(line);
+		if (held === undefined && text.includes(SCHEDULED_HINT_FIRST)) {
+			held = [line];
+			return;
+		}
+		if (held !== undefined) {
+			held.push(line);
+			if (text.includes(SCHEDULED_HINT_LAST)) {
+				held = undefined;
+				// wrangler ends a warning with blank lines; they go with it.
+				blankAfterHint = 2;
+			} else if (held.length > SCHEDULED_HINT_MAX_LINES) {
+				to.write(`${held.join("\n")}\n`);
+				held = undefined;
+			}
+			return;
+		}
+		if (blankAfterHint > 0 && text.trim() === "") {
+			blankAfterHint--;
+			return;
+		}
+		blankAfterHint = 0;
+		to.write(`${line}\n`);
+	});
+	await once(lines, "close");
+	if (held !== undefined) to.write(`${held.join("\n")}\n`);
 }
 
 /**
@@ -225,6 +320,7 @@ function helpText(
 	token: string,
 	ringFromShell: boolean,
 	docsUrl: string,
+	cronUrl: string,
 ): string {
 	const auth = `-H "Authorization: Bearer $TOKEN"`;
 	const body = JSON.stringify({ provider: "close", apiKey: DEV_CLOSE_API_KEY });
@@ -256,6 +352,10 @@ development Bullhorn API key signs in), then see who changed what:
 Or in a browser, every operation with "Try it out", "Authorize" already filled with this token:
 
   ${docsUrl}
+
+Run the Cron Trigger (the key-rotation job) once; its log lines show here:
+
+  curl -s -w '\\n' ${cronUrl}
 
 The stored record, as Clerk holds it (the key is an AES-256-GCM envelope, sealed with ${
 		ringFromShell ? "the CRM_ENCRYPTION_KEYS of your shell" : "the development key ring of .dev/keys.json"

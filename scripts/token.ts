@@ -4,13 +4,15 @@
  * `TOKEN=$(npm run -s token -- --org org_dev)` works; notes and errors go to stderr.
  */
 import { parseArgs } from "node:util";
+import { isClerkOrganizationId } from "../src/auth/session.ts";
 import { DEV_ORG_ID, DEV_USER_ID, loadOrCreateDevKeys, mintDevToken, readDevVarsState } from "./dev-keys.ts";
 
 const USAGE = `Usage: npm run -s token -- [--org ORG] [--role ROLE] [--user USER] [--v1] [--ttl SECONDS]
 
 Prints a development session token for the Worker that \`npm run dev\` runs against the local Clerk emulator.
 
-  --org ORG       organization id (default ${DEV_ORG_ID}; the emulator creates it on first use)
+  --org ORG       organization id, \`org_\` then letters and digits (default ${DEV_ORG_ID}; the emulator
+                  creates it on first use)
   --role ROLE     organization role (default org:admin; "admin" means org:admin, "member" org:member)
   --user USER     user id, stored as connectedBy (default ${DEV_USER_ID})
   --v1            Clerk v1 session claims (org_id, org_role) instead of v2 (o: { id, rol })
@@ -51,6 +53,13 @@ if (values.help) {
 }
 for (const name of ["org", "role", "user"] as const) {
 	if (values[name].trim() === "") fail(`--${name} must not be empty`);
+}
+// The API refuses a token whose organization id is not in Clerk's shape (400, before any Clerk call):
+// say so now rather than print a token that can never work.
+if (!isClerkOrganizationId(values.org)) {
+	fail(
+		`--org must be a Clerk organization id, \`org_\` then 1 to 64 letters and digits (e.g. org_acme), got "${values.org}": the API refuses any other`,
+	);
 }
 const ttl = Number(values.ttl);
 if (!Number.isInteger(ttl) || ttl <= 0)

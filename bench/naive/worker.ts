@@ -2,7 +2,9 @@
  * The benchmark's reference point: the same API (GET, POST, DELETE /api/v1/operations/crm/settings,
  * same bodies and error shape) built the way a typical team builds it with Clerk and Hono, following
  * each library's README. Bench only: nothing in src/ imports it and it never reaches the deployed
- * Worker; `npm run bench` runs it under the real `wrangler dev` beside the project.
+ * Worker; `npm run bench` runs it under the real `wrangler dev` beside the project. Its packages are
+ * bench/'s own (`bench/package.json`, pinned exactly, in `bench/node_modules`): wrangler bundles this
+ * entry from its folder, so every import here resolves there, never to the product's node_modules.
  *
  * - Authentication: Clerk's Hono middleware, `clerkMiddleware` of `@hono/clerk-auth`, which creates a
  *   Clerk Backend client (`createClerkClient` of `@clerk/backend`) and calls its `authenticateRequest`

@@ -3,7 +3,17 @@
  * Throughput is counted from the responses themselves: autocannon's own figure would include up to a
  * second of idle time when a run ends early at `maxRequests`.
  */
-import autocannon from "autocannon";
+import type autocannonModule from "../../bench/node_modules/@types/autocannon/index.d.ts";
+import { benchRequire } from "./dependencies.ts";
+
+type Autocannon = typeof autocannonModule;
+// bench/'s own dependency (bench/package.json), loaded from there on first use: `npm run bench` installs
+// it before the first load run, and the product's install does not carry it.
+let autocannon: Autocannon | undefined;
+const loadAutocannon = (): Autocannon => {
+	autocannon ??= benchRequire("autocannon") as Autocannon;
+	return autocannon;
+};
 
 export interface Scenario {
 	name: string;
@@ -43,7 +53,7 @@ export async function runLoad(
 	seconds: number,
 ): Promise<LoadResult> {
 	const withBody = scenario.body !== undefined;
-	const options: autocannon.Options = {
+	const options: autocannonModule.Options = {
 		url: `${baseUrl}${scenario.path}`,
 		connections,
 		duration: seconds,
@@ -63,8 +73,8 @@ export async function runLoad(
 	let responses = 0;
 	let lastResponseAt = 0;
 	const startedAt = performance.now();
-	const result = await new Promise<autocannon.Result>((resolve, reject) => {
-		const instance = autocannon(options, (error, done) => (error ? reject(error) : resolve(done)));
+	const result = await new Promise<autocannonModule.Result>((resolve, reject) => {
+		const instance = loadAutocannon()(options, (error, done) => (error ? reject(error) : resolve(done)));
 		instance.on("response", () => {
 			responses++;
 			lastResponseAt = performance.now();
