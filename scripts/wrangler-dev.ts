@@ -17,6 +17,11 @@ export interface WranglerDev {
 	url: string;
 	/** What wrangler and the Worker printed so far (the Worker's log lines, with `logs`). */
 	output(): string;
+	/**
+	 * The JSON log lines of the Workers so far, parsed. wrangler prefixes each with the Worker's name and
+	 * prints `console.error` lines behind an "✘ [ERROR]" badge, so the object is cut out of the line.
+	 */
+	logLines(): Record<string, unknown>[];
 	stop(): Promise<void>;
 }
 
@@ -41,6 +46,11 @@ export interface WranglerDevOptions {
 	testScheduled?: boolean;
 	/** Longest wait for the first answer. */
 	readyTimeoutMs?: number;
+	/**
+	 * More Workers' configuration files, run in the same `wrangler dev` after this one (which still answers
+	 * on `url`): they share its local queues, so a consumer here receives what the Worker sends.
+	 */
+	alsoRun?: string[];
 }
 
 /** Every name the Worker reads: none may leak into wrangler from the caller's shell. */
@@ -66,6 +76,7 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
 		"dev",
 		...(options.entry ? [options.entry] : []),
 		...configurationArgs(stateDir, options),
+		...(options.alsoRun ?? []).map((config) => `--config=${join(ROOT, config)}`),
 		...Object.entries(options.cliVars ?? {}).map(([name, value]) => `--var=${name}:${value}`),
 		"--ip=127.0.0.1",
 		`--port=${port}`,
@@ -73,7 +84,7 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
 		`--persist-to=${join(stateDir, "state")}`,
 		"--show-interactive-dev-session=false",
 		...(options.testScheduled ? ["--test-scheduled"] : []),
-		`--log-level=${options.logs ? "info" : "warn"}`,
+		`--log-level=${options.logs ? "log" : "warn"}`,
 	];
 	// This Node (24, from the `node` devDependency): wrangler refuses the Node 20 a machine may carry.
 	const child = spawn(process.execPath, args, {
@@ -101,7 +112,15 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
 		await stop();
 		throw new Error(`wrangler dev did not start: ${(error as Error).message}\n${output.slice(-4000)}`);
 	}
-	return { url, output: () => output, stop };
+	return { url, output: () => output, logLines: () => parseLogLines(output), stop };
+}
+
+function parseLogLines(output: string): Record<string, unknown>[] {
+	return output
+		.split("\n")
+		.map((text) => /\{.*\}/.exec(text)?.[0])
+		.filter((json) => json !== undefined)
+		.map((json) => JSON.parse(json) as Record<string, unknown>);
 }
 
 function configurationArgs(stateDir: string, options: WranglerDevOptions): string[] {
@@ -117,7 +136,8 @@ function configurationArgs(stateDir: string, options: WranglerDevOptions): strin
 	}
 	const envFile = join(stateDir, "worker.env");
 	writeFileSync(envFile, toEnvFile(options.vars), { mode: 0o600 });
-	return [`--env-file=${envFile}`];
+	// Named, so that the configurations of `alsoRun` follow it: wrangler's first configuration is the one served.
+	return [`--env-file=${envFile}`, `--config=${join(ROOT, "wrangler.toml")}`];
 }
 
 function toEnvFile(vars: Record<string, string>): string {

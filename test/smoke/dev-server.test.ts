@@ -68,20 +68,11 @@ async function storedCrm(emulator: RunningEmulator, orgId: string): Promise<unkn
 	return organization.private_metadata.crm;
 }
 
-/**
- * The first of the Worker's JSON log lines with this `msg`, once wrangler has printed it (within 5 s).
- * wrangler prints `console.error` lines behind an "✘ [ERROR]" badge, so the object is cut out of the line.
- */
+/** The first of the Worker's JSON log lines with this `msg`, once wrangler has printed it (within 5 s). */
 async function logLine(dev: WranglerDev, msg: string): Promise<Record<string, unknown> | undefined> {
 	const deadline = Date.now() + 5000;
 	do {
-		const line = dev
-			.output()
-			.split("\n")
-			.map((text) => /\{.*\}/.exec(text)?.[0])
-			.filter((json) => json !== undefined)
-			.map((json) => JSON.parse(json) as Record<string, unknown>)
-			.find((fields) => fields.msg === msg);
+		const line = dev.logLines().find((fields) => fields.msg === msg);
 		if (line) return line;
 		await new Promise((resolve) => setTimeout(resolve, 50));
 	} while (Date.now() < deadline);
