@@ -31,7 +31,7 @@
  */
 import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { Fault } from "./faults.ts";
+import { type ConnectionControl, type Fault, isTransportFault, playTransportFault } from "./faults.ts";
 
 /** [GS]: "The access token is valid for 10 minutes." The token response says `expires_in: 600` [CAPTURED]. */
 export const BULLHORN_ACCESS_TOKEN_TTL_SECONDS = 600;
@@ -118,7 +118,7 @@ export interface BullhornEmulatorOptions {
 	users?: BullhornUserSeed[];
 }
 
-type BullhornEnv = { Bindings: { connection?: { drop(): void } } };
+type BullhornEnv = { Bindings: { connection?: ConnectionControl } };
 type C = Context<BullhornEnv>;
 
 interface User {
@@ -270,24 +270,9 @@ export function createBullhornEmulator(options: BullhornEmulatorOptions = {}) {
 		const fault = takeFault(faults, target, c.req.method, endpoint);
 		if (!fault) return undefined;
 		if ("status" in fault) return statusFault(endpoint, fault.status, fault.retryAfter);
-		switch (fault.kind) {
-			case "malformed-json":
-				return new Response('{"BhRestToken": ', { headers: { "Content-Type": "application/json" } });
-			case "wrong-content-type":
-				return new Response("<html><body>Bad gateway</body></html>", {
-					headers: { "Content-Type": "text/html" },
-				});
-			case "slow":
-				await new Promise((resolve) => setTimeout(resolve, fault.ms));
-				return undefined;
-			case "hang":
-				return new Promise<Response>(() => {});
-			case "drop":
-				c.env?.connection?.drop();
-				return new Promise<Response>(() => {});
-			case "redirect":
-				return new Response(null, { status: 302, headers: { Location: fault.location } });
-		}
+		// Clerk's own refusals (422, 409) are not Bullhorn's: the call is answered normally.
+		if (!isTransportFault(fault)) return undefined;
+		return playTransportFault(fault, '{"BhRestToken": ', c.env?.connection);
 	};
 
 	const app = new Hono<BullhornEnv>();

@@ -18,7 +18,13 @@
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { type BullhornUserSeed, createBullhornEmulator } from "./bullhorn.ts";
-import { type Fault, FaultQueues } from "./faults.ts";
+import {
+	type ConnectionControl,
+	type Fault,
+	FaultQueues,
+	isTransportFault,
+	playTransportFault,
+} from "./faults.ts";
 import { isPlainObject, type Metadata, mergeMetadata } from "./metadata-merge.ts";
 
 /** The target under which calls to list organizations are recorded and faults for them are queued. */
@@ -78,11 +84,6 @@ export interface RecordedCall {
 	apiVersion?: string | null;
 }
 
-/** Lets a fault close the connection; given by the server the emulator runs in. */
-export interface ConnectionControl {
-	drop(): void;
-}
-
 export function createEmulator(options: EmulatorOptions) {
 	const organizations = new Map<string, Organization>();
 	const calls: RecordedCall[] = [];
@@ -117,23 +118,8 @@ export function createEmulator(options: EmulatorOptions) {
 		if ("status" in fault) {
 			return clerkError(fault.status, "emulated_fault", "Emulated upstream failure", fault.retryAfter);
 		}
+		if (isTransportFault(fault)) return playTransportFault(fault, '{"object": "organization", ', connection);
 		switch (fault.kind) {
-			case "malformed-json":
-				return new Response('{"object": "organization", ', {
-					headers: { "Content-Type": "application/json" },
-				});
-			case "wrong-content-type":
-				return new Response("<html><body>Bad gateway</body></html>", {
-					headers: { "Content-Type": "text/html" },
-				});
-			case "slow":
-				await new Promise((resolve) => setTimeout(resolve, fault.ms));
-				return undefined;
-			case "hang":
-				return new Promise<Response>(() => {});
-			case "drop":
-				connection?.drop();
-				return new Promise<Response>(() => {});
 			case "metadata-limit":
 				return clerkError(
 					422,
@@ -142,8 +128,6 @@ export function createEmulator(options: EmulatorOptions) {
 				);
 			case "locked":
 				return clerkError(409, "resource_locked", "The resource is locked by another request");
-			case "redirect":
-				return new Response(null, { status: 302, headers: { Location: fault.location } });
 		}
 	};
 

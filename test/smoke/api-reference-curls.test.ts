@@ -5,13 +5,11 @@
  * keeps its examples true to the running API. Two cases need the world arranged first, as the page says
  * (a client cannot cause them): an unreadable record for the 500, and an unreachable Close for the 503.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { once } from "node:events";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readDevVarsState } from "../../scripts/dev-keys.ts";
+import { type NpmRunDev, startNpmRunDev } from "./support/npm-run-dev.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const PAGE = readFileSync(join(ROOT, "docs", "api-reference.md"), "utf8");
@@ -66,49 +64,25 @@ const ORDER = [
 const rank = (example: Example) => ORDER.findIndex((name) => example.heading.includes(name));
 
 describe("the curls of docs/api-reference.md against npm run dev", () => {
-	let devScript: ChildProcess;
-	let output = "";
+	let dev: NpmRunDev;
 	let env: Record<string, string>;
 	let emulatorUrl: string;
 
 	beforeAll(async () => {
-		if (readDevVarsState().kind === "real-clerk") {
-			throw new Error("move .dev.vars aside to run the smoke suite: it sets real Clerk keys");
-		}
-		const [port, emulatorPort] = [await freePort(), await freePort()];
-		emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
-		devScript = spawn(process.execPath, [join(ROOT, "scripts", "dev.ts")], {
-			cwd: ROOT,
-			env: { ...process.env, PORT: String(port), EMULATOR_PORT: String(emulatorPort) },
-			stdio: ["ignore", "pipe", "pipe"],
-		});
-		const keep = (chunk: Buffer) => {
-			output += chunk.toString();
-		};
-		devScript.stdout?.on("data", keep);
-		devScript.stderr?.on("data", keep);
-		const deadline = Date.now() + 60_000;
-		while (!output.includes("Stop with Ctrl-C") && devScript.exitCode === null && Date.now() < deadline) {
-			await new Promise((resolve) => setTimeout(resolve, 200));
-		}
-		if (!/TOKEN='([^']+)'/.test(output)) throw new Error(`npm run dev did not start:\n${output}`);
+		dev = await startNpmRunDev();
+		emulatorUrl = `http://127.0.0.1:${dev.emulatorPort}`;
 		// An organization of this run's own: npm run dev keeps its state in .wrangler/, and the rate-limit
 		// example spends the organization's writes for a minute.
 		const orgId = `org_curls${crypto.randomUUID().replaceAll("-", "")}`;
 		env = {
 			...(process.env as Record<string, string>),
-			API: `http://127.0.0.1:${port}`,
+			API: dev.origin,
 			TOKEN: mint(["--org", orgId]),
 			MEMBER_TOKEN: mint(["--org", orgId, "--role", "org:member"]),
 		};
 	});
 
-	afterAll(async () => {
-		if (devScript && devScript.exitCode === null) {
-			devScript.kill("SIGTERM");
-			await once(devScript, "exit");
-		}
-	});
+	afterAll(() => dev?.stop());
 
 	it("has an example for each section, every one in the run order", () => {
 		const all = examples();
@@ -167,12 +141,4 @@ function mint(args: string[]): string {
 		cwd: ROOT,
 		encoding: "utf8",
 	}).trim();
-}
-
-async function freePort(): Promise<number> {
-	const server = createServer().listen(0, "127.0.0.1");
-	await once(server, "listening");
-	const address = server.address() as { port: number };
-	server.close();
-	return address.port;
 }

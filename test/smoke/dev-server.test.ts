@@ -5,18 +5,16 @@
  *
  * `npm run test:smoke`; about 20 s on a 2-core machine, most of it wrangler starting four times.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:net";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningEmulator, startEmulator } from "../../emulator/server.ts";
 import { generateSigningKeyPair, importSigningKey, mintSessionToken } from "../../emulator/tokens.ts";
-import { readDevVarsState } from "../../scripts/dev-keys.ts";
 import { startWranglerDev, type WranglerDev } from "../../scripts/wrangler-dev.ts";
 import { SETTINGS_PATH } from "../../src/crm/routes.ts";
+import { type NpmRunDev, startNpmRunDev } from "./support/npm-run-dev.ts";
 
-const ROOT = join(import.meta.dirname, "..", "..");
 const SECRET_KEY = "sk_test_smoke_0123456789abcdefghijklmnopqrstuvwxyz";
 const RING = "smoke2026:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 const CLOSE_KEY = "api_smoke00000000000000000.smokesecret0000000000000";
@@ -190,48 +188,21 @@ describe.each(MISCONFIGURED)("wrangler dev with %s", (_name, change, variable) =
 });
 
 describe("npm run dev", () => {
-	let devScript: ChildProcess;
-	let output = "";
+	let dev: NpmRunDev;
 	let port: number;
 	let emulatorPort: number;
 	beforeAll(async () => {
-		// With real Clerk keys in .dev.vars, `npm run dev` talks to real Clerk: never from a test.
-		if (readDevVarsState().kind === "real-clerk") {
-			throw new Error("move .dev.vars aside to run the smoke suite: it sets real Clerk keys");
-		}
-		[port, emulatorPort] = [await freePort(), await freePort()];
-		devScript = spawn(process.execPath, [join(ROOT, "scripts", "dev.ts")], {
-			cwd: ROOT,
-			// A ring in the shell reaches the Worker instead of the development ring.
-			env: {
-				...process.env,
-				PORT: String(port),
-				EMULATOR_PORT: String(emulatorPort),
-				CRM_ENCRYPTION_KEYS: RING,
-			},
-			stdio: ["ignore", "pipe", "pipe"],
-		});
-		devScript.stdout?.on("data", (chunk: Buffer) => {
-			output += chunk.toString();
-		});
-		devScript.stderr?.on("data", (chunk: Buffer) => {
-			output += chunk.toString();
-		});
-		const deadline = Date.now() + 60_000;
-		while (!output.includes("Stop with Ctrl-C") && Date.now() < deadline) {
-			if (devScript.exitCode !== null) break;
-			await new Promise((resolve) => setTimeout(resolve, 200));
-		}
+		// A ring in the shell reaches the Worker instead of the development ring.
+		dev = await startNpmRunDev({ CRM_ENCRYPTION_KEYS: RING });
+		({ port, emulatorPort } = dev);
 	});
-	afterAll(() => {
-		if (devScript.exitCode === null) devScript.kill("SIGKILL");
-	});
+	afterAll(() => dev?.stop());
 
 	it("prints a working curl and the emulator's inspection endpoint, and seals with the shell's ring", async () => {
-		expect(output).toContain(
+		expect(dev.output()).toContain(
 			`curl -s -w '\\n' http://127.0.0.1:${emulatorPort}/__emulator/organizations/org_dev`,
 		);
-		const token = /TOKEN='([^']+)'/.exec(output)?.[1] as string;
+		const token = /TOKEN='([^']+)'/.exec(dev.output())?.[1] as string;
 		const apiUrl = `http://127.0.0.1:${port}`;
 		const saved = await call(apiUrl, "POST", token, {
 			provider: "close",
@@ -246,8 +217,8 @@ describe("npm run dev", () => {
 	});
 
 	it("connects the printed Bullhorn API user through the emulator's Bullhorn, and the history says who did", async () => {
-		const token = /TOKEN='([^']+)'/.exec(output)?.[1] as string;
-		expect(output).toContain(`"username":"dev.api","password":"dev-password"`);
+		const token = /TOKEN='([^']+)'/.exec(dev.output())?.[1] as string;
+		expect(dev.output()).toContain(`"username":"dev.api","password":"dev-password"`);
 		const apiUrl = `http://127.0.0.1:${port}`;
 		const saved = await call(apiUrl, "POST", token, {
 			provider: "bullhorn",
@@ -271,10 +242,10 @@ describe("npm run dev", () => {
 	});
 
 	it("stops every process it started on SIGTERM, freeing both ports", async () => {
-		const group = descendants(devScript.pid as number);
+		const group = descendants(dev.process.pid as number);
 		expect(group.length).toBeGreaterThanOrEqual(2); // wrangler and workerd at least
-		devScript.kill("SIGTERM");
-		await once(devScript, "exit");
+		dev.process.kill("SIGTERM");
+		await once(dev.process, "exit");
 		const deadline = Date.now() + 10_000;
 		while (group.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
 		expect(group.filter(isAlive)).toEqual([]);
@@ -282,14 +253,6 @@ describe("npm run dev", () => {
 		expect(await isFree(emulatorPort)).toBe(true);
 	});
 });
-
-async function freePort(): Promise<number> {
-	const server = createServer().listen(0, "127.0.0.1");
-	await once(server, "listening");
-	const address = server.address() as { port: number };
-	server.close();
-	return address.port;
-}
 
 async function isFree(port: number): Promise<boolean> {
 	const server = createServer();

@@ -1,6 +1,6 @@
 /**
- * The API reference page (GET /api/v1/docs) in a real browser: one `npm run dev`, started as
- * dev-server.test.ts starts it, and one Debian Chromium (/usr/bin/chromium; `.ci/run` installs it) driven
+ * The API reference page (GET /api/v1/docs) in a real browser: one `npm run dev` (support/npm-run-dev.ts)
+ * and one Debian Chromium (/usr/bin/chromium; `.ci/run` installs it) driven
  * by playwright-core, which downloads no browser of its own. The page must render every operation of the
  * OpenAPI document it is served with, "Try it out" must answer with the development token `npm run dev`
  * pre-fills, nothing may be requested outside the local origin, and the console must stay free of errors.
@@ -8,18 +8,16 @@
  *
  * `npm run test:smoke`; about 15 s of it, most of that `npm run dev` starting.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { once } from "node:events";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readDevVarsState } from "../../scripts/dev-keys.ts";
 import { ASSETS_DIR, buildDocsAssets, DEV_AUTH_FILE, listFiles } from "../../scripts/docs-page/build.ts";
 import { SETTINGS_PATH } from "../../src/crm/routes.ts";
 import { DOCS, HEALTH, OPENAPI, VERIFY } from "../../src/http/paths.ts";
+import { type NpmRunDev, startNpmRunDev } from "./support/npm-run-dev.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const CHROMIUM = "/usr/bin/chromium";
@@ -27,8 +25,7 @@ const SCREENSHOT = join(ROOT, "test-output", "docs-page.png");
 const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
 describe("the API reference page under npm run dev, in Chromium", () => {
-	let devScript: ChildProcess;
-	let output = "";
+	let dev: NpmRunDev;
 	let origin: string;
 	let token: string;
 	let profile: string;
@@ -38,23 +35,6 @@ describe("the API reference page under npm run dev, in Chromium", () => {
 	const problems: string[] = [];
 
 	beforeAll(async () => {
-		// With real Clerk keys in .dev.vars, `npm run dev` talks to real Clerk: never from a test.
-		if (readDevVarsState().kind === "real-clerk") {
-			throw new Error("move .dev.vars aside to run the smoke suite: it sets real Clerk keys");
-		}
-		const [port, emulatorPort] = [await freePort(), await freePort()];
-		origin = `http://127.0.0.1:${port}`;
-		devScript = spawn(process.execPath, [join(ROOT, "scripts", "dev.ts")], {
-			cwd: ROOT,
-			env: { ...process.env, PORT: String(port), EMULATOR_PORT: String(emulatorPort) },
-			stdio: ["ignore", "pipe", "pipe"],
-		});
-		const keep = (chunk: Buffer) => {
-			output += chunk.toString();
-		};
-		devScript.stdout?.on("data", keep);
-		devScript.stderr?.on("data", keep);
-
 		profile = mkdtempSync(join(tmpdir(), "crm-settings-chromium-"));
 		// Chromium starts while `npm run dev` does.
 		const launching = chromium.launchPersistentContext(profile, {
@@ -72,14 +52,12 @@ describe("the API reference page under npm run dev, in Chromium", () => {
 			],
 			viewport: { width: 1280, height: 900 },
 		});
-		const deadline = Date.now() + 60_000;
-		while (!output.includes("Stop with Ctrl-C") && devScript.exitCode === null && Date.now() < deadline) {
-			await new Promise((resolve) => setTimeout(resolve, 200));
-		}
+		dev = await startNpmRunDev();
+		origin = dev.origin;
 		browser = await launching;
-		token = /TOKEN='([^']+)'/.exec(output)?.[1] ?? "";
-		if (!token) throw new Error(`npm run dev printed no token:\n${output.slice(-4000)}`);
-		expect(output).toContain(`${origin}${DOCS.path}`);
+		token = dev.token();
+		if (!token) throw new Error(`npm run dev printed no token:\n${dev.output().slice(-4000)}`);
+		expect(dev.output()).toContain(`${origin}${DOCS.path}`);
 
 		page = browser.pages()[0] ?? (await browser.newPage());
 		page.on("request", (request) => requests.push(request.url()));
@@ -98,15 +76,8 @@ describe("the API reference page under npm run dev, in Chromium", () => {
 	afterAll(async () => {
 		await browser?.close();
 		if (profile) rmSync(profile, { recursive: true, force: true });
-		if (devScript && devScript.exitCode === null) {
-			// SIGTERM: dev.ts stops wrangler, workerd and the emulator, and removes its assets directory.
-			devScript.kill("SIGTERM");
-			const stopped = await Promise.race([
-				once(devScript, "exit").then(() => true),
-				new Promise((resolve) => setTimeout(() => resolve(false), 15_000)),
-			]);
-			if (!stopped) devScript.kill("SIGKILL");
-		}
+		// dev.ts stops wrangler, workerd and the emulator, and removes its assets directory.
+		await dev?.stop();
 	});
 
 	it("renders every operation of the OpenAPI document it is served with", async () => {
@@ -216,11 +187,3 @@ describe("the docs build", () => {
 		}
 	});
 });
-
-async function freePort(): Promise<number> {
-	const server = createServer().listen(0, "127.0.0.1");
-	await once(server, "listening");
-	const address = server.address() as { port: number };
-	server.close();
-	return address.port;
-}
