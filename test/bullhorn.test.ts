@@ -359,6 +359,40 @@ describe("the token broker (getCredential)", () => {
 		);
 		expect((await bullhornUser(user.username)).refreshTokens.valid).toBe(1);
 	});
+
+	it("a re-check written while the newest refresh token waits for Clerk takes it to Clerk", async () => {
+		const clock = useInProcessEmulator();
+		const user = await organizationWithApiUser();
+		const { value: saved } = await clock.timed(() =>
+			connect(user.token, { username: user.username, password: user.password }),
+		);
+		const { connectedAt } = saved.body as { connectedAt: string };
+		// A refresh while Clerk fails: the new refresh token waits in the owner's storage.
+		clock.setTime(Date.now() + 60 * 60_000);
+		await queueClerkFaults(user.orgId, [
+			{ status: 503, method: "PATCH" },
+			{ status: 503, method: "PATCH" },
+			{ status: 503, method: "PATCH" },
+		]);
+		const credential = async () => await credentials.getCredential(user.orgId);
+		await clock.timed(credential);
+		// Clerk is back: a re-check with the session held writes its outcome, and the token with it.
+		clock.setTime(Date.now() + 11_000);
+		const token = await tokenFor(user.orgId, { userId: "user_bullhorn" });
+		const { value: checked } = await clock.timed(() => recheck({ token }));
+		expect(checked.body).toEqual(
+			connectedSettings(user.username, connectedAt, {
+				verifiedAt: expect.stringMatching(ISO),
+				checkedAt: expect.stringMatching(ISO),
+			}),
+		);
+		// The owner's copy is past its time and the session past its end: the next refresh starts from
+		// Clerk's record, which must hold the token Bullhorn has not spent.
+		clock.setTime(Date.now() + 60 * 60_000);
+		const { value: after } = await clock.timed(credential);
+		expect(after).toMatchObject({ provider: "bullhorn", status: "verified" });
+		expect((await bullhornUser(user.username)).refreshTokens).toEqual({ valid: 1, used: 2, revoked: 0 });
+	});
 });
 
 describe("secrets", () => {

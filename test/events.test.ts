@@ -30,11 +30,18 @@ import { tokenFor } from "./support/tokens.ts";
 const HISTORY_URL = `${SETTINGS_URL}/history`;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-/** What the queue took, in the order it took it. `failures` sends fail first, as a queue that is down. */
-function watchQueue(failures = 0) {
+/**
+ * What the queue took, in the order it took it. `failures` sends fail first, as a queue that is down;
+ * with `firstSendHeld`, the first send answers only once that promise settles.
+ */
+function watchQueue(failures = 0, firstSendHeld?: Promise<void>) {
 	const taken: { type: string; seq: number; orgId: string; id: string }[] = [];
 	let failing = failures;
+	let held = firstSendHeld;
 	const spy = vi.spyOn(env.CRM_EVENTS, "send").mockImplementation(async (body) => {
+		const hold = held;
+		held = undefined;
+		await hold;
 		if (failing > 0) {
 			failing--;
 			throw new Error("the queue is down");
@@ -184,6 +191,23 @@ describe("delivery", () => {
 		// Nothing left to send: no alarm, and no second delivery.
 		expect(await runDurableObjectAlarm(owner)).toBe(false);
 		expect(queue.of(orgId)).toHaveLength(1);
+	});
+
+	it("an event recorded while a send is under way goes out in that delivery, and no alarm is left", async () => {
+		let release = () => {};
+		const queue = watchQueue(0, new Promise<void>((resolve) => (release = resolve)));
+		const { orgId, token } = await admin();
+		expect(
+			(await saveSettings({ token, body: { provider: "close", apiKey: GOOD_CLOSE_API_KEY } })).status,
+		).toBe(200);
+		// `connected` is on its way to the queue (held) when the disconnect records its event.
+		expect((await disconnect({ token })).status).toBe(200);
+		release();
+		await queue.until(orgId, 2);
+		expect(queue.of(orgId).map((event) => event.type)).toEqual(["connected", "disconnected"]);
+		const owner = env.CRM_OWNER.get(env.CRM_OWNER.idFromName(orgId));
+		expect(await runDurableObjectAlarm(owner)).toBe(false);
+		expect(queue.of(orgId)).toHaveLength(2);
 	});
 
 	it("in order per organization under concurrent writes: the queue gets them in the order Clerk acknowledged them", async () => {

@@ -4,10 +4,13 @@
  * only after that long) and starting the other operation while it is held. Time is the fake clock of
  * the in-process emulator, so a hold costs no real time.
  */
+import { createExecutionContext, env as workerEnv } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { CrmCredentials } from "../src/rpc/credentials.ts";
 import { EXPECTED_MESSAGES, NOT_CONNECTED } from "./constants.ts";
 import { disconnect, errorBody, getSettings, recheck, saveSettings } from "./support/api.ts";
+import { newBullhornUser } from "./support/bullhorn.ts";
 import {
 	clerkCalls,
 	closeCalls,
@@ -249,6 +252,33 @@ describe("read-your-writes with CRM_CACHE_TTL_SECONDS=0", () => {
 		const { connectedAt } = value.saved.body as { connectedAt: string };
 		expect(value.before.body).toEqual(NOT_CONNECTED);
 		expect(value.after.body).toEqual(unverified(apiKey, connectedAt));
+	});
+	it("getCredential for a Bullhorn API user meets a disconnect queued behind its read: null, and the disconnect stands", async () => {
+		const clock = useInProcessEmulator();
+		const orgId = await newOrganization();
+		const token = await tokenFor(orgId, { userId: "user_racer" });
+		const user = await newBullhornUser();
+		const { value: saved } = await clock.timed(() =>
+			saveSettings({
+				token,
+				body: { provider: "bullhorn", username: user.username, password: user.password },
+			}),
+		);
+		expect(saved.status).toBe(200);
+		const env = { ...workerEnv, CRM_CACHE_TTL_SECONDS: "0" } as Env;
+		const rpc = new CrmCredentials(createExecutionContext(), env);
+		await queueClerkFaults(orgId, [{ kind: "slow", ms: 1500, method: "GET" }]);
+
+		const { value } = await clock.timed(async () => {
+			const reads = (await clerkCalls(orgId)).length;
+			const credential = rpc.getCredential(orgId);
+			await until(madeCall(() => clerkCalls(orgId), reads + 1));
+			const disconnected = await disconnect({ token, env: { CRM_CACHE_TTL_SECONDS: "0" } });
+			return { credential: await credential, disconnected };
+		});
+		expect(value.disconnected.body).toEqual({ success: true, disconnected: true });
+		expect(value.credential).toBeNull();
+		expect(await storedCrm(orgId)).toBeUndefined();
 	});
 });
 

@@ -101,12 +101,14 @@ export class BullhornBroker {
 		void this.#storage.delete(PENDING_KEY);
 	}
 
-	/** After a write of the record to Clerk: a refresh token waiting for Clerk that it carries is there now. */
+	/**
+	 * After a write of the record to Clerk: a refresh token waiting for Clerk is there now. Every write of
+	 * a Bullhorn record carries its refresh token, and every record the owner writes was read preferring
+	 * the waiting one (sealed again by a rotation, perhaps: so the connection is compared, not the envelope).
+	 */
 	written(record: BullhornLoginRecord): void {
 		const pending = this.#storage.kv.get<PendingRefreshToken>(PENDING_KEY);
-		if (pending && JSON.stringify(pending.refreshToken) === JSON.stringify(record.refreshToken)) {
-			void this.#storage.delete(PENDING_KEY);
-		}
+		if (pending?.connectedAt === record.connectedAt) void this.#storage.delete(PENDING_KEY);
 	}
 
 	/** The record with the newest refresh token: the one waiting for Clerk, when there is one. */

@@ -294,18 +294,11 @@ export class CrmRecordOwner extends DurableObject<Env> {
 	/** The connected credential, opened inside this Worker, or null when none is connected. */
 	async credential(call: OwnerCall): Promise<Outcome<CrmCredential | null>> {
 		try {
-			const keyRing = keyRingOf(call);
 			const fresh = this.#record && call.now - this.#record.readAt < call.cacheTtlMs;
 			const record = fresh ? (this.#record?.value ?? null) : await this.#sharedLoad(call);
-			if (!record) return succeeded(null);
-			if (isBullhornLogin(record)) return await this.#exclusive(() => this.#bullhornCredential(call));
-			return succeeded({
-				provider: record.provider,
-				apiKey: await openSecret(record.apiKey, call.orgId, keyRing),
-				apiKeyId: record.apiKeyId ?? null,
-				connectedAt: record.connectedAt,
-				...healthOf(record),
-			});
+			if (record && isBullhornLogin(record))
+				return await this.#exclusive(() => this.#bullhornCredential(call));
+			return succeeded(await keyCredential(record, call.orgId, keyRingOf(call)));
 		} catch (error) {
 			return failed(this.#failureData(error, call.now));
 		}
@@ -390,7 +383,10 @@ export class CrmRecordOwner extends DurableObject<Env> {
 	/** getCredential for a Bullhorn API user: the session held, or a new one (inside the queue). */
 	async #bullhornCredential(call: OwnerCall): Promise<Outcome<CrmCredential | null>> {
 		const record = await this.#current(call);
-		if (!record || !isBullhornLogin(record)) return this.credential(call);
+		// Replaced or disconnected meanwhile: answered from this read (credential() would queue a read behind
+		// this operation and wait for it: a deadlock).
+		if (!record || !isBullhornLogin(record))
+			return succeeded(await keyCredential(record, call.orgId, keyRingOf(call)));
 		try {
 			const session = await this.#bullhorn.session(this.#brokerCall(call), record);
 			return succeeded(bullhornCredential(record, session));
@@ -470,7 +466,10 @@ export class CrmRecordOwner extends DurableObject<Env> {
 	 */
 	async #recordHealth(call: OwnerCall, current: StoredRecord, health: Health, reconnectNeeded = false) {
 		const next = { ...current, ...health };
-		await this.#write(call, next, { [METADATA_KEY]: health });
+		// A Bullhorn connection's refresh token goes along: the newest may be waiting in the owner's storage
+		// for Clerk (every read prefers it), and a write without it would leave Clerk with a spent one.
+		const fields = isBullhornLogin(next) ? { ...health, refreshToken: next.refreshToken } : health;
+		await this.#write(call, next, { [METADATA_KEY]: fields });
 		const from = healthOf(current).status;
 		if (from !== health.status) {
 			this.#emit(call, {
@@ -537,13 +536,19 @@ export class CrmRecordOwner extends DurableObject<Env> {
 		void this.#deliver();
 	}
 
-	/** Sends what the queue has not taken yet, in order, one at a time; on a failure, the alarm tries again. */
+	/**
+	 * Sends what the queue has not taken yet, in order, one at a time; on a failure, the alarm tries again.
+	 * An event recorded meanwhile joins this delivery (its #emit gets this promise): the outbox is read
+	 * again until it is empty, and only then is the alarm removed.
+	 */
 	#deliver(): Promise<void> {
 		this.#delivering ??= (async () => {
 			try {
-				for (const event of this.#events.unsent()) {
-					await this.env.CRM_EVENTS.send(event, { contentType: "json" });
-					this.#events.markSent(event.seq);
+				for (let unsent = this.#events.unsent(); unsent.length > 0; unsent = this.#events.unsent()) {
+					for (const event of unsent) {
+						await this.env.CRM_EVENTS.send(event, { contentType: "json" });
+						this.#events.markSent(event.seq);
+					}
 				}
 				await this.ctx.storage.deleteAlarm();
 			} catch {
@@ -793,4 +798,20 @@ function keyRingOf(call: OwnerCall): KeyRing | null {
 		lastRing = { text: call.encryptionKeys, ring: parseKeyRing(call.encryptionKeys) };
 	}
 	return lastRing.ring;
+}
+
+/** getCredential's answer for an API-key connection (opened inside this Worker), or null for none. */
+async function keyCredential(
+	record: StoredRecord | null,
+	orgId: string,
+	keyRing: KeyRing | null,
+): Promise<CrmCredential | null> {
+	if (!record || isBullhornLogin(record)) return null;
+	return {
+		provider: record.provider,
+		apiKey: await openSecret(record.apiKey, orgId, keyRing),
+		apiKeyId: record.apiKeyId ?? null,
+		connectedAt: record.connectedAt,
+		...healthOf(record),
+	};
 }
