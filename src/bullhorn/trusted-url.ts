@@ -6,9 +6,9 @@
  * (the emulator, for `npm run dev` and the tests), as CLERK_API_URL and CLOSE_API_URL allow.
  */
 import { upstreamFailure } from "../errors/failure.ts";
+import { isLoopbackHost } from "../http/loopback.ts";
 
 const BULLHORN_DOMAIN = "bullhornstaffing.com";
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
 
 function isBullhornHost(hostname: string): boolean {
 	return hostname === BULLHORN_DOMAIN || hostname.endsWith(`.${BULLHORN_DOMAIN}`);
@@ -23,13 +23,12 @@ function isBullhornHost(hostname: string): boolean {
  */
 export function trustedBullhornUrl(url: unknown, loginInfoUrl: string, what: string): string {
 	const parsed = typeof url === "string" && URL.canParse(url) ? new URL(url) : undefined;
-	const onLoopback = (candidate: URL) => LOOPBACK.test(candidate.hostname);
 	const trusted =
 		parsed !== undefined &&
 		parsed.username === "" &&
 		parsed.password === "" &&
 		((parsed.protocol === "https:" && isBullhornHost(parsed.hostname)) ||
-			(onLoopback(new URL(loginInfoUrl)) && onLoopback(parsed)));
+			(isLoopbackHost(new URL(loginInfoUrl).hostname) && isLoopbackHost(parsed.hostname)));
 	if (!trusted) {
 		throw upstreamFailure("upstream", "bullhorn", `${what} is not a Bullhorn URL: refused`, { attempts: 1 });
 	}

@@ -2,6 +2,7 @@ import * as z from "zod/mini";
 import { normalizeJwtKey } from "../auth/jwt-key.ts";
 import { type KeyRing, parseKeyRing } from "../crypto/key-ring.ts";
 import { InternalFailure } from "../errors/failure.ts";
+import { isLoopbackHost } from "../http/loopback.ts";
 
 /** The Worker's configuration, parsed once per isolate from its bindings (docs/contract.md §7). */
 export interface Config {
@@ -36,8 +37,6 @@ export interface Config {
 const required = (name: string) =>
 	z.string({ error: `${name} is not set` }).check(z.trim(), z.minLength(1, `${name} is empty`));
 
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
-
 const baseUrl = (name: string, fallback: string) =>
 	z.pipe(
 		z._default(z.string(), fallback),
@@ -49,7 +48,7 @@ const baseUrl = (name: string, fallback: string) =>
 			}
 			// The Clerk secret and CRM keys travel to these URLs: plain http only to this machine.
 			const { protocol, hostname } = new URL(text);
-			if (protocol !== "https:" && !(protocol === "http:" && LOOPBACK.test(hostname))) {
+			if (protocol !== "https:" && !(protocol === "http:" && isLoopbackHost(hostname))) {
 				ctx.issues.push({
 					code: "custom",
 					input: value,

@@ -30,7 +30,15 @@ import {
 import { type BrokerCall, BullhornBroker } from "./bullhorn-broker.ts";
 import { EventLog, type HistoryPage } from "./event-log.ts";
 import type { CrmEvent, EventActor, EventConnection } from "./events.ts";
-import { type FailureData, failed, failureOf, type Outcome, refused, succeeded } from "./outcome.ts";
+import {
+	CLERK_RETRY_AFTER,
+	type FailureData,
+	failed,
+	failureOf,
+	type Outcome,
+	refused,
+	succeeded,
+} from "./outcome.ts";
 import {
 	connectionOf,
 	connectionOfSettings,
@@ -126,9 +134,9 @@ export type ResealResult = {
 };
 
 /** How long a failure other than Clerk's throttling is remembered: Clerk's rate-limit window. */
-const DEFAULT_BACKOFF_MS = 10_000;
+const DEFAULT_BACKOFF_MS = CLERK_RETRY_AFTER.defaultSeconds * 1000;
 /** The longest wait a `Retry-After` of Clerk's can impose (a longer one is Clerk's mistake, or an attack). */
-const LONGEST_BACKOFF_MS = 60_000;
+const LONGEST_BACKOFF_MS = CLERK_RETRY_AFTER.maxSeconds * 1000;
 /** How long a caller should wait before asking again to check with a Close that could not be reached. */
 const CLOSE_RETRY_AFTER_SECONDS = 30;
 /** How soon the alarm tries again to send events the queue did not take. */
