@@ -230,6 +230,26 @@ describe("where the password may go", () => {
 	});
 });
 
+/**
+ * A connected API user, an hour later (the session over: the next caller needs a refresh), with Clerk
+ * refusing the next write past its retries (it cannot take the new refresh token). On the fake clock.
+ */
+async function connectedThenClerkFailing() {
+	const clock = useInProcessEmulator();
+	const user = await organizationWithApiUser();
+	const { value: saved } = await clock.timed(() =>
+		connect(user.token, { username: user.username, password: user.password }),
+	);
+	clock.setTime(Date.now() + 60 * 60_000);
+	await queueClerkFaults(user.orgId, [
+		{ status: 503, method: "PATCH" },
+		{ status: 503, method: "PATCH" },
+		{ status: 503, method: "PATCH" },
+	]);
+	const credential = async () => await credentials.getCredential(user.orgId);
+	return { clock, user, saved, credential };
+}
+
 describe("the token broker (getCredential)", () => {
 	it("hands out one REST session to every caller: 50 calls at once → one refresh and one REST login", async () => {
 		const user = await organizationWithApiUser();
@@ -334,20 +354,8 @@ describe("the token broker (getCredential)", () => {
 	});
 
 	it("a refresh token rotated while Clerk fails is kept by the owner, and the connection works once Clerk is back", async () => {
-		const clock = useInProcessEmulator();
-		const user = await organizationWithApiUser();
-		const { value: saved } = await clock.timed(() =>
-			connect(user.token, { username: user.username, password: user.password }),
-		);
+		const { clock, user, saved, credential } = await connectedThenClerkFailing();
 		expect(saved.status).toBe(200);
-		// The session ends: the next caller needs a refresh, and Clerk cannot take the new refresh token.
-		clock.setTime(Date.now() + 60 * 60_000);
-		await queueClerkFaults(user.orgId, [
-			{ status: 503, method: "PATCH" },
-			{ status: 503, method: "PATCH" },
-			{ status: 503, method: "PATCH" },
-		]);
-		const credential = async () => await credentials.getCredential(user.orgId);
 		const { value: during } = await clock.timed(credential);
 		expect(during).toMatchObject({ provider: "bullhorn", bhRestToken: expect.any(String) });
 		// Clerk still holds the spent refresh token; the owner holds the new one, and prefers it.
@@ -361,20 +369,9 @@ describe("the token broker (getCredential)", () => {
 	});
 
 	it("a re-check written while the newest refresh token waits for Clerk takes it to Clerk", async () => {
-		const clock = useInProcessEmulator();
-		const user = await organizationWithApiUser();
-		const { value: saved } = await clock.timed(() =>
-			connect(user.token, { username: user.username, password: user.password }),
-		);
+		const { clock, user, saved, credential } = await connectedThenClerkFailing();
 		const { connectedAt } = saved.body as { connectedAt: string };
 		// A refresh while Clerk fails: the new refresh token waits in the owner's storage.
-		clock.setTime(Date.now() + 60 * 60_000);
-		await queueClerkFaults(user.orgId, [
-			{ status: 503, method: "PATCH" },
-			{ status: 503, method: "PATCH" },
-			{ status: 503, method: "PATCH" },
-		]);
-		const credential = async () => await credentials.getCredential(user.orgId);
 		await clock.timed(credential);
 		// Clerk is back: a re-check with the session held writes its outcome, and the token with it.
 		clock.setTime(Date.now() + 11_000);
